@@ -1,0 +1,174 @@
+"""Prometheus exporter: a custom collector that builds metric families from the store at scrape time.
+
+Nothing is cached between scrapes and nothing here talks to a device: a
+scrape opens the SQLite store read-only (WAL lets it read while the
+scheduler writes), reads the latest state and renders it. Counters are the
+running totals netmon keeps with :mod:`netmon.counters`, so a Counter32
+wrap or a reboot never shows up as a reset or a spike in ``rate()``.
+
+Every metric is listed in ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from netmon.store import Store
+
+# (metric name, store column, help)
+INTERFACE_COUNTERS = (
+    (
+        "netmon_interface_receive_bytes",
+        "total_in_octets",
+        "Octets received (ifHCInOctets, or ifInOctets on 32-bit agents), wraps and reboots removed.",
+    ),
+    (
+        "netmon_interface_transmit_bytes",
+        "total_out_octets",
+        "Octets transmitted (ifHCOutOctets or ifOutOctets), wraps and reboots removed.",
+    ),
+    (
+        "netmon_interface_receive_packets",
+        "total_in_ucast_pkts",
+        "Unicast packets received (ifHCInUcastPkts or ifInUcastPkts).",
+    ),
+    (
+        "netmon_interface_transmit_packets",
+        "total_out_ucast_pkts",
+        "Unicast packets transmitted (ifHCOutUcastPkts or ifOutUcastPkts).",
+    ),
+    ("netmon_interface_receive_errors", "total_in_errors", "Inbound packets with errors (ifInErrors)."),
+    (
+        "netmon_interface_transmit_errors",
+        "total_out_errors",
+        "Outbound packets that could not be sent because of errors (ifOutErrors).",
+    ),
+    (
+        "netmon_interface_receive_discards",
+        "total_in_discards",
+        "Inbound packets discarded without error, e.g. buffer full (ifInDiscards).",
+    ),
+    (
+        "netmon_interface_transmit_discards",
+        "total_out_discards",
+        "Outbound packets discarded without error (ifOutDiscards).",
+    ),
+)
+IF_LABELS = ["device", "site", "ifname"]
+
+
+class StoreCollector(Collector):
+    def __init__(self, db_path: str | Path):
+        self.db_path = Path(db_path)
+
+    def collect(self) -> Iterator[Metric]:
+        store = Store(self.db_path, readonly=True)
+        try:
+            yield from self._device_metrics(store)
+            yield from self._interface_metrics(store)
+            yield from self._collector_metrics(store)
+        finally:
+            store.close()
+
+    def _device_metrics(self, store: Store) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "netmon_device_up",
+            "1 when the device answered its last SNMP poll, 0 when it did not.",
+            labels=["device", "site", "role"],
+        )
+        uptime = GaugeMetricFamily(
+            "netmon_device_uptime_seconds",
+            "sysUpTime at the last successful poll, in seconds.",
+            labels=["device", "site"],
+        )
+        info = GaugeMetricFamily(
+            "netmon_device_info",
+            "Device identity from the system group; always 1.",
+            labels=["device", "site", "role", "sys_name", "sys_object_id"],
+        )
+        for d in store.device_states():
+            if d["up"] is None:
+                continue  # never polled yet: no answer is not the same as a down device
+            up.add_metric([d["hostname"], d["site"], d["role"]], float(d["up"]))
+            if d["uptime_ticks"] is not None:
+                uptime.add_metric([d["hostname"], d["site"]], d["uptime_ticks"] / 100)
+            if d["sys_object_id"] is not None:
+                info.add_metric([d["hostname"], d["site"], d["role"], d["sys_name"] or "", d["sys_object_id"]], 1.0)
+        yield from (up, uptime, info)
+
+    def _interface_metrics(self, store: Store) -> Iterator[Metric]:
+        rows = store.interface_states()
+        # Two interfaces of one device may share a name; keep their series apart.
+        seen = Counter((r["hostname"], r["name"]) for r in rows)
+        info = GaugeMetricFamily(
+            "netmon_interface_info",
+            "Interface identity (ifIndex, ifAlias, ifType); always 1.",
+            labels=IF_LABELS + ["ifindex", "ifalias", "iftype"],
+        )
+        oper = GaugeMetricFamily("netmon_interface_oper_up", "1 when ifOperStatus is up(1).", labels=IF_LABELS)
+        admin = GaugeMetricFamily("netmon_interface_admin_up", "1 when ifAdminStatus is up(1).", labels=IF_LABELS)
+        speed = GaugeMetricFamily(
+            "netmon_interface_speed_bytes",
+            "Interface speed in bytes per second (ifHighSpeed x 125000, or ifSpeed / 8).",
+            labels=IF_LABELS,
+        )
+        counters = [
+            (CounterMetricFamily(name, help_, labels=IF_LABELS), column) for name, column, help_ in INTERFACE_COUNTERS
+        ]
+        for r in rows:
+            ifname = r["name"] if seen[(r["hostname"], r["name"])] == 1 else f"{r['name']}#{r['ifindex']}"
+            labels = [r["hostname"], r["site"], ifname]
+            info.add_metric(labels + [str(r["ifindex"]), r["alias"], str(r["type"])], 1.0)
+            oper.add_metric(labels, 1.0 if r["oper_status"] == 1 else 0.0)
+            admin.add_metric(labels, 1.0 if r["admin_status"] == 1 else 0.0)
+            if r["speed_bps"] is not None:
+                speed.add_metric(labels, r["speed_bps"] / 8)
+            for family, column in counters:
+                if r[column.replace("total_", "raw_")] is not None:
+                    family.add_metric(labels, float(r[column]))
+        yield from (info, oper, admin, speed)
+        yield from (family for family, _ in counters)
+
+    def _collector_metrics(self, store: Store) -> Iterator[Metric]:
+        duration = GaugeMetricFamily(
+            "netmon_collector_duration_seconds",
+            "Wall time of the collector's last run against the device.",
+            labels=["device", "collector"],
+        )
+        success = GaugeMetricFamily(
+            "netmon_last_success_timestamp_seconds",
+            "Unix time when the collector last succeeded against the device.",
+            labels=["device", "collector"],
+        )
+        for c in store.collector_states():
+            duration.add_metric([c["hostname"], c["collector"]], c["duration"])
+            if c["last_success"] is not None:
+                success.add_metric([c["hostname"], c["collector"]], c["last_success"])
+        errors = CounterMetricFamily(
+            "netmon_collector_errors",
+            "Collector runs that failed, by reason (timeout, auth, snmp_error, deadline, config, internal).",
+            labels=["collector", "reason"],
+        )
+        for e in store.collector_error_counts():
+            errors.add_metric([e["collector"], e["reason"]], float(e["count"]))
+        yield from (duration, success, errors)
+
+
+def registry(db_path: str | Path, process_metrics: bool = True) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(StoreCollector(db_path))
+    if process_metrics:
+        ProcessCollector(registry=reg)
+        PlatformCollector(registry=reg)
+    return reg
+
+
+def serve(db_path: str | Path, host: str, port: int):
+    """Serve ``/metrics`` from a background thread; returns (server, thread)."""
+    return start_http_server(port, addr=host, registry=registry(db_path))

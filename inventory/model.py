@@ -1,0 +1,38 @@
+"""Inventory model: what the network is made of, independent of where it was declared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("switch", "wlc", "router")
+DEFAULT_SNMP_PORT = 161
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    kind: str
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    hostname: str
+    address: str  # management address (IPv4 or IPv6 literal)
+    site: str
+    role: str
+    snmp_profile: str | None = None
+    ssh_profile: str | None = None
+    port: int = DEFAULT_SNMP_PORT
+    interval: int | None = None  # seconds; None = the configured default
+
+
+@dataclass(frozen=True)
+class Inventory:
+    sites: list[Site] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+
+    def site(self, name: str) -> Site | None:
+        return next((s for s in self.sites if s.name == name), None)

@@ -1,0 +1,391 @@
+"""The ``netmon`` command line: one entry point, ``--help`` everywhere.
+
+Exit codes: 0 success, 1 a runtime failure (device, store), 2 bad input
+(usage, inventory, configuration, secrets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import inventory
+from netmon import __version__
+from netmon import config as config_mod
+from netmon import secrets as secrets_mod
+from netmon.tables import format_table
+
+log = logging.getLogger("netmon")
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Bad input: printed as is, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # pysnmp logs every timed-out request at WARNING; our poller reports them once per device.
+    logging.getLogger("pysnmp").setLevel(logging.ERROR)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return args.func(args) or 0
+    except (UserError, inventory.InventoryError, config_mod.ConfigError, secrets_mod.SecretsError) as exc:
+        print(f"netmon: {exc}" if not isinstance(exc, inventory.InventoryError) else str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="netmon", description="Network and Wi-Fi operations monitor.")
+    p.add_argument("--version", action="version", version=f"netmon {__version__}")
+    p.add_argument("-c", "--config", help="configuration file (default: $NETMON_CONFIG)")
+    p.add_argument("--db", help="SQLite database (default: netmon.db, or $NETMON_DB)")
+    p.add_argument("--secrets", help="secrets file, mode 0600 (default: $NETMON_SECRETS)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="poll every device on schedule and serve /metrics")
+    run.add_argument("--listen", help="address:port for /metrics (default 127.0.0.1:9310)")
+    run.add_argument("--duration", type=float, help="stop after this many seconds (default: run until signalled)")
+    run.set_defaults(func=cmd_run)
+
+    poll = sub.add_parser("poll", help="poll devices once and print what they said")
+    target = poll.add_mutually_exclusive_group(required=True)
+    target.add_argument("hostname", nargs="?", help="device to poll (prints its interfaces)")
+    target.add_argument("--all", action="store_true", help="poll every device in the store")
+    poll.add_argument("--no-store", action="store_true", help="do not record the result in the database")
+    poll.set_defaults(func=cmd_poll)
+
+    inv = sub.add_parser("inventory", help="validate, import and list the site inventory")
+    inv_sub = inv.add_subparsers(title="inventory commands", metavar="ACTION")
+    v = inv_sub.add_parser("validate", help="check an inventory file; print FILE:LINE: problem for each bad line")
+    v.add_argument("file")
+    v.set_defaults(func=cmd_inventory_validate)
+    i = inv_sub.add_parser("import", help="validate and load an inventory file into the database (all or nothing)")
+    i.add_argument("file")
+    i.set_defaults(func=cmd_inventory_import)
+    lst = inv_sub.add_parser("list", help="print sites and devices")
+    lst.set_defaults(func=cmd_inventory_list)
+    inv.set_defaults(func=lambda a: inv.print_help() or EXIT_BAD_INPUT)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(title="db commands", metavar="ACTION")
+    m = db_sub.add_parser("migrate", help="apply pending schema migrations")
+    m.set_defaults(func=cmd_db_migrate)
+    ev = db_sub.add_parser("events", help="print the most recent events")
+    ev.add_argument("-n", type=int, default=30)
+    ev.set_defaults(func=cmd_db_events)
+    db.set_defaults(func=lambda a: db.print_help() or EXIT_BAD_INPUT)
+
+    demo = sub.add_parser("demo", help="build the simulated city lab on loopback and run netmon against it")
+    demo.add_argument("--dir", default=".netmon-lab", help="lab folder (default .netmon-lab)")
+    demo.add_argument("--sites", type=int, default=6, help="number of sites, one switch each (default 6)")
+    demo.add_argument("--ports", type=int, default=24, help="access ports per switch (default 24)")
+    demo.add_argument("--interval", type=int, default=15, help="poll interval in seconds (default 15)")
+    demo.add_argument("--listen", default="127.0.0.1:9310", help="address:port for /metrics")
+    demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def load_config(args, **overrides) -> config_mod.Config:
+    return config_mod.load(args.config, db=args.db, secrets=args.secrets, **overrides)
+
+
+def load_secrets(cfg: config_mod.Config) -> secrets_mod.Secrets:
+    return secrets_mod.load(cfg.secrets)
+
+
+def open_store(cfg: config_mod.Config):
+    from netmon.store import Store
+
+    return Store(cfg.db)
+
+
+def _profiles(cfg: config_mod.Config):
+    if cfg.secrets is None:
+        print("netmon: no secrets file configured; credential profile names are not checked", file=sys.stderr)
+        return None, None
+    s = load_secrets(cfg)
+    return set(s.snmp), set(s.ssh)
+
+
+def load_inventory(cfg: config_mod.Config, path: str | Path) -> inventory.Inventory:
+    snmp, ssh = _profiles(cfg)
+    return inventory.load(path, snmp_profiles=snmp, ssh_profiles=ssh)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_inventory_validate(args) -> int:
+    cfg = load_config(args)
+    inv = load_inventory(cfg, args.file)
+    print(f"{args.file}: OK: {len(inv.sites)} sites, {len(inv.devices)} devices")
+    return 0
+
+
+def cmd_inventory_import(args) -> int:
+    cfg = load_config(args)
+    inv = load_inventory(cfg, args.file)
+    store = open_store(cfg)
+    counts = store.import_inventory(inv)
+    print(
+        f"imported {counts['sites']} sites and {counts['devices']} devices into {cfg.db}"
+        f" (removed {counts['removed_sites']} sites, {counts['removed_devices']} devices)"
+    )
+    return 0
+
+
+def cmd_inventory_list(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    sites = store.sites()
+    print(
+        format_table(
+            ["site", "kind", "address", "lat", "lon", "devices"],
+            [[s["name"], s["kind"], s["address"], _num(s["lat"]), _num(s["lon"]), s["devices"]] for s in sites],
+        )
+    )
+    print()
+    devices = store.devices()
+    print(
+        format_table(
+            ["device", "site", "role", "address", "port", "snmp", "ssh", "interval"],
+            [
+                [
+                    d.hostname,
+                    d.site,
+                    d.role,
+                    d.address,
+                    d.port,
+                    d.snmp_profile or "-",
+                    d.ssh_profile or "-",
+                    d.interval or cfg.interval,
+                ]
+                for d in devices
+            ],
+        )
+    )
+    return 0
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def cmd_db_migrate(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    print(f"{cfg.db}: schema version {store.schema_version()}")
+    return 0
+
+
+def cmd_db_events(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    rows = [
+        [
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["ts"])),
+            e["hostname"],
+            e["kind"],
+            e["ifname"] or "",
+            e["old"] or "",
+            e["new"] or "",
+            e["message"],
+        ]
+        for e in store.events(args.n)
+    ]
+    print(format_table(["time", "device", "event", "interface", "from", "to", "detail"], rows))
+    return 0
+
+
+def cmd_poll(args) -> int:
+    from netmon.poller import Poller
+    from netmon.scheduler import poll_all
+
+    cfg = load_config(args)
+    secrets = load_secrets(cfg)
+    store = open_store(cfg)
+    devices = store.devices() if args.all else store.devices(args.hostname)
+    if not devices:
+        raise UserError(f"no device {args.hostname!r} in {cfg.db}" if args.hostname else f"no devices in {cfg.db}")
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        try:
+            if args.no_store:
+                limit = asyncio.Semaphore(cfg.concurrency)
+
+                async def one(d):
+                    async with limit:
+                        return await poller.poll(d)
+
+                return await asyncio.gather(*(one(d) for d in devices))
+            return await poll_all(poller, store, devices, cfg.concurrency)
+        finally:
+            poller.close()
+
+    results = asyncio.run(go())
+    rows = []
+    for r in results:
+        ifs = r.interfaces or []
+        rows.append(
+            [
+                r.device.hostname,
+                r.device.site,
+                "up" if r.up else "DOWN",
+                r.system.name if r.system else "",
+                _uptime(r.system.uptime_ticks) if r.system and r.system.uptime_ticks is not None else "",
+                f"{sum(1 for i in ifs if i.oper_up)}/{len(ifs)}" if r.interfaces is not None else "",
+                f"{r.duration:.2f}",
+                r.varbinds,
+                "; ".join(f"{e.collector}: {e.reason}" for e in r.errors),
+            ]
+        )
+    print(
+        format_table(["device", "site", "status", "sysName", "uptime", "ifs up", "seconds", "varbinds", "errors"], rows)
+    )
+    if not args.all and results[0].interfaces:
+        print()
+        print(
+            format_table(
+                [
+                    "ifindex",
+                    "name",
+                    "alias",
+                    "admin",
+                    "oper",
+                    "speed",
+                    "bits",
+                    "in octets",
+                    "out octets",
+                    "in err",
+                    "out err",
+                ],
+                [
+                    [
+                        i.ifindex,
+                        i.name,
+                        i.alias,
+                        "up" if i.admin_up else "down",
+                        "up" if i.oper_up else "down",
+                        _speed(i.speed_bps),
+                        i.counter_bits,
+                        i.in_octets,
+                        i.out_octets,
+                        i.in_errors,
+                        i.out_errors,
+                    ]
+                    for i in results[0].interfaces
+                ],
+            )
+        )
+    return 0 if all(r.up for r in results) else 1
+
+
+def _uptime(ticks: int) -> str:
+    s = ticks // 100
+    return f"{s // 86400}d {s % 86400 // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+def _speed(bps: int | None) -> str:
+    if bps is None:
+        return ""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if bps >= size:
+            return f"{bps / size:g}{unit}"
+    return str(bps)
+
+
+def cmd_run(args) -> int:
+    cfg = load_config(args, listen=args.listen)
+    return run(cfg, duration=args.duration)
+
+
+def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "") -> int:
+    from exporters.prometheus import serve
+    from netmon.poller import Poller
+    from netmon.scheduler import Scheduler
+
+    secrets = load_secrets(cfg)
+    store = open_store(cfg)
+    if cfg.inventory is not None:
+        snmp, ssh = set(secrets.snmp), set(secrets.ssh)
+        inv = inventory.load(
+            cfg.inventory, snmp_profiles=snmp if cfg.secrets else None, ssh_profiles=ssh if cfg.secrets else None
+        )
+        store.import_inventory(inv)
+    devices = store.devices()
+    if not devices:
+        raise UserError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
+    host, port = cfg.listen_host_port
+    try:
+        server, _thread = serve(cfg.db, host, port)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
+    print(
+        f"{banner}netmon {__version__}: {len(devices)} devices, every {cfg.interval} s; "
+        f"metrics at http://{host}:{port}/metrics",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    async def main_loop():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=min(cfg.interval, 5.0))
+        scheduler.start(devices)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=duration)
+        except TimeoutError:
+            pass
+        scheduler.shutdown()
+        poller.close()
+
+    try:
+        asyncio.run(main_loop())
+    finally:
+        server.shutdown()
+        store.close()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from netmon import lab as lab_mod
+
+    root = Path(args.dir)
+    lab = lab_mod.build(root, sites=args.sites, ports=args.ports, interval=args.interval, listen=args.listen)
+    print(f"lab: {len(lab.devices)} simulated devices at {len(lab.sites)} sites in {lab.root}", file=sys.stderr)
+    sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
+    try:
+        print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
+        cfg = config_mod.load(lab.config_path, environ={})
+        return run(cfg, duration=args.duration, banner=f"try: netmon --config {lab.config_path} poll --all\n")
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

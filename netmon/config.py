@@ -1,0 +1,110 @@
+"""Process configuration: one YAML file, overridden by environment, overridden by flags.
+
+Example ``netmon.yml``::
+
+    db: /var/lib/netmon/netmon.db
+    secrets: /etc/netmon/secrets.yml     # mode 0600
+    inventory: /etc/netmon/inventory.yml
+    listen: 127.0.0.1:9310               # /metrics
+    interval: 60                         # default poll interval, seconds
+    concurrency: 64                      # devices polled at once
+    snmp:
+      timeout: 2.0                       # per request, seconds
+      retries: 1
+      max_repetitions: 25
+
+Environment: ``NETMON_CONFIG`` (this file), ``NETMON_DB``,
+``NETMON_SECRETS``, ``NETMON_INVENTORY``, ``NETMON_LISTEN``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SnmpSettings:
+    timeout: float = 2.0
+    retries: int = 1
+    max_repetitions: int = 25
+
+
+@dataclass(frozen=True)
+class Config:
+    db: Path = Path("netmon.db")
+    secrets: Path | None = None
+    inventory: Path | None = None
+    listen: str = "127.0.0.1:9310"
+    interval: int = 60
+    concurrency: int = 64
+    snmp: SnmpSettings = field(default_factory=SnmpSettings)
+
+    @property
+    def listen_host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+    def device_deadline(self, interval: int) -> float:
+        """Longest one device's poll may take: it must end before its next turn."""
+        return max(1.0, interval * 0.9)
+
+
+def load(path: str | Path | None = None, environ: dict[str, str] | None = None, **overrides) -> Config:
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("NETMON_CONFIG")
+    data: dict = {}
+    base = Path.cwd()
+    if path:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: bad YAML") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: must be a mapping")
+        base = path.parent
+    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+    for key, env in (
+        ("db", "NETMON_DB"),
+        ("secrets", "NETMON_SECRETS"),
+        ("inventory", "NETMON_INVENTORY"),
+        ("listen", "NETMON_LISTEN"),
+    ):
+        if environ.get(env):
+            data[key] = environ[env]
+    for key, value in overrides.items():
+        if value is not None:
+            data[key] = value
+    try:
+        snmp = SnmpSettings(**(data.pop("snmp", None) or {}))
+        cfg = Config(snmp=snmp)
+        for key in ("db", "secrets", "inventory"):
+            if data.get(key) is not None:
+                p = Path(data[key]).expanduser()
+                cfg = replace(cfg, **{key: p if p.is_absolute() else base / p})
+        if "listen" in data:
+            cfg = replace(cfg, listen=str(data["listen"]))
+        if "interval" in data:
+            cfg = replace(cfg, interval=int(data["interval"]))
+        if "concurrency" in data:
+            cfg = replace(cfg, concurrency=int(data["concurrency"]))
+        cfg.listen_host_port  # noqa: B018 - validates the listen address
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path or 'configuration'}: {exc}") from None
+    if cfg.interval < 1 or cfg.concurrency < 1:
+        raise ConfigError("interval must be >= 1 s and concurrency >= 1")
+    return cfg

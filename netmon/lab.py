@@ -1,0 +1,442 @@
+"""The lab: a simulated city network on loopback, the embedded default.
+
+``build()`` writes, for a few city sites, one fibre switch each as an
+snmpsim data file (``.snmprec``) with counters that advance with time, plus
+the matching inventory, secrets (mode 0600) and configuration. One site also
+gets an old router that only has 32-bit ifTable counters (the fallback path),
+and the city-hall switch is reached with SNMPv3 authPriv.
+
+``Simulator`` runs snmpsim on 127.0.0.1. snmpsim selects a device by its
+SNMPv2c community (SNMPv3: context name), which is the data file's name;
+one agent process serves every device. The same lab backs ``netmon demo``,
+the integration tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+CITY_CENTRE = (45.4215, -75.6972)
+NEIGHBOURHOODS = [
+    "riverside",
+    "old-town",
+    "northgate",
+    "westboro",
+    "eastview",
+    "lakeshore",
+    "hillcrest",
+    "southpark",
+    "millbrook",
+    "harbour",
+    "greenfield",
+    "stonebridge",
+    "maplewood",
+    "cedarvale",
+    "brookside",
+    "parkdale",
+]
+KINDS = [
+    ("library", "library"),
+    ("community-centre", "cc"),
+    ("fire-station", "fire"),
+    ("arena", "arena"),
+    ("traffic", "traffic"),
+    ("transit", "transit"),
+]
+V3_USER = "netmon-lab"
+V3_AUTH_KEY = "lab-auth-key-0001"
+V3_PRIV_KEY = "lab-priv-key-0001"
+CISCO_C9300 = "1.3.6.1.4.1.9.1.2494"
+CISCO_ISR4331 = "1.3.6.1.4.1.9.1.2068"
+
+
+@dataclass(frozen=True)
+class LabDevice:
+    hostname: str
+    site: str
+    role: str
+    ports: int
+    legacy: bool = False  # ifTable only, 32-bit counters
+    v3: bool = False
+
+
+@dataclass
+class Lab:
+    root: Path
+    sites: list[dict] = field(default_factory=list)
+    devices: list[LabDevice] = field(default_factory=list)
+    agent_port: int = 0
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "netmon.yml"
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.root / "inventory.yml"
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.root / "secrets.yml"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "netmon.db"
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def site_names(count: int) -> list[tuple[str, str]]:
+    """``count`` (name, kind) pairs: city hall first, then facilities across neighbourhoods."""
+    out = [("city-hall", "city-hall")]
+    i = 0
+    while len(out) < count:
+        kind, short = KINDS[i % len(KINDS)]
+        hood = NEIGHBOURHOODS[(i // len(KINDS) + i) % len(NEIGHBOURHOODS)]
+        name = f"{short}-{hood}"
+        if any(name == n for n, _ in out):
+            name = f"{name}-{i}"
+        out.append((name, kind))
+        i += 1
+    return out
+
+
+def _oid_key(line: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in line.split("|", 1)[0].split("."))
+
+
+def _text(value: str) -> str:
+    # snmprec type 4 takes the text as is; keep it to printable ASCII without the separator.
+    return re.sub(r"[^ -{}~]", "?", value)
+
+
+def switch_records(dev: LabDevice, uplink_peers: list[str], rng: random.Random) -> list[str]:
+    """snmprec lines for one switch or router; counters advance at a per-port rate."""
+    recs: list[str] = []
+    descr = (
+        "Cisco IOS Software [Cupertino], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.3.4"
+        if dev.legacy
+        else "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.9.4"
+    )
+    recs += [
+        f"1.3.6.1.2.1.1.1.0|4|{descr}",
+        f"1.3.6.1.2.1.1.2.0|6|{CISCO_ISR4331 if dev.legacy else CISCO_C9300}",
+        # TimeTicks advance 100 per second from a random boot time in the last ~30 days.
+        f"1.3.6.1.2.1.1.3.0|67:numeric|rate=100,initial={rng.randint(10_000, 260_000_000)}",
+        "1.3.6.1.2.1.1.4.0|4|noc@city.example",
+        f"1.3.6.1.2.1.1.5.0|4|{dev.hostname}",
+        f"1.3.6.1.2.1.1.6.0|4|{dev.site}",
+    ]
+    ports = []  # (ifindex, name, descr, alias, type, speed_mbps, admin, oper, rate)
+    if dev.legacy:
+        for n in range(dev.ports):
+            up = n < 2 or rng.random() < 0.5
+            ports.append(
+                (
+                    n + 1,
+                    f"Gi0/0/{n}",
+                    f"GigabitEthernet0/0/{n}",
+                    "",
+                    6,
+                    1000,
+                    1,
+                    1 if up else 2,
+                    rng.randint(2_000_000, 40_000_000) if up else 0,
+                )
+            )
+    else:
+        for n in range(1, dev.ports + 1):
+            admin = 2 if rng.random() < 0.08 else 1
+            up = admin == 1 and rng.random() < 0.7
+            alias = f"AP {dev.site}-ap-{n:02d}" if up and rng.random() < 0.3 else ""
+            ports.append(
+                (
+                    n,
+                    f"Gi1/0/{n}",
+                    f"GigabitEthernet1/0/{n}",
+                    alias,
+                    6,
+                    1000,
+                    admin,
+                    1 if up else 2,
+                    rng.randint(1_000, 4_000_000) if up else 0,
+                )
+            )
+        for u, peer in enumerate(uplink_peers[:2], start=1):
+            ports.append(
+                (
+                    1000 + u,
+                    f"Te1/1/{u}",
+                    f"TenGigabitEthernet1/1/{u}",
+                    f"fibre to {peer}",
+                    6,
+                    10000,
+                    1,
+                    1,
+                    rng.randint(5_000_000, 60_000_000),
+                )
+            )
+        ports.append((5001, "Vl1", "Vlan1", "management", 53, 1000, 1, 1, rng.randint(1_000, 20_000)))
+    ift, ifx = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
+    recs.append(f"1.3.6.1.2.1.2.1.0|2|{len(ports)}")
+    for ifindex, name, ifdescr, alias, iftype, mbps, admin, oper, rate in ports:
+        i = ifindex
+        recs += [
+            f"{ift}.1.{i}|2|{i}",
+            f"{ift}.2.{i}|4|{ifdescr}",
+            f"{ift}.3.{i}|2|{iftype}",
+            f"{ift}.4.{i}|2|1500",
+            f"{ift}.5.{i}|66|{min(mbps * 1_000_000, 4294967295)}",
+            f"{ift}.7.{i}|2|{admin}",
+            f"{ift}.8.{i}|2|{oper}",
+            f"{ift}.9.{i}|67|{rng.randint(0, 10_000)}",
+        ]
+        in_rate, out_rate = rate, int(rate * rng.uniform(0.2, 1.5))
+        errors = 0.05 if rate and rng.random() < 0.1 else 0
+        counters32 = [
+            (10, in_rate),
+            (11, in_rate / 700),
+            (13, in_rate / 2_000_000),
+            (14, errors),
+            (16, out_rate),
+            (17, out_rate / 700),
+            (19, out_rate / 3_000_000),
+            (20, errors / 2),
+        ]
+        for col, r in counters32:
+            # octet/packet counters start anywhere (some wrap soon); errors and discards start small
+            start = rng.randint(0, 2**31) if col in (10, 11, 16, 17) else rng.randint(0, 500)
+            if r:
+                recs.append(f"{ift}.{col}.{i}|65:numeric|rate={r:.4f},initial={start},wrap=1,max=4294967295")
+            else:
+                recs.append(f"{ift}.{col}.{i}|65|{start}")
+        if dev.legacy:
+            continue
+        recs += [
+            f"{ifx}.1.{i}|4|{name}",
+            f"{ifx}.15.{i}|66|{mbps}",
+            f"{ifx}.18.{i}|4|{_text(alias)}",
+            f"{ifx}.19.{i}|67|0",
+        ]
+        for col, r in ((6, in_rate), (7, in_rate / 700), (10, out_rate), (11, out_rate / 700)):
+            start = rng.randint(0, 10**12)
+            recs.append(
+                f"{ifx}.{col}.{i}|70:numeric|rate={r:.4f},initial={start}" if r else f"{ifx}.{col}.{i}|70|{start}"
+            )
+    recs.sort(key=_oid_key)
+    return recs
+
+
+def build(
+    root: str | Path,
+    sites: int = 6,
+    ports: int = 24,
+    seed: int = 1,
+    listen: str | None = None,
+    interval: int = 15,
+    agent_port: int | None = None,
+    legacy: bool = True,
+    v3: bool = True,
+) -> Lab:
+    """Write the lab's data files, inventory, secrets and config under ``root``."""
+    root = Path(root).resolve()
+    rng = random.Random(seed)
+    lab = Lab(root=root, agent_port=agent_port or free_udp_port())
+    if lab.data_dir.exists():
+        shutil.rmtree(lab.data_dir)
+    lab.data_dir.mkdir(parents=True)
+    names = site_names(sites)
+    for n, (name, kind) in enumerate(names):
+        angle = n * 2.399963  # golden angle: sites spread over the city
+        radius = 0.01 + 0.12 * ((n + 1) / len(names)) ** 0.5
+        lab.sites.append(
+            {
+                "name": name,
+                "kind": kind,
+                "address": f"{100 + n * 7} {name.split('-')[-1].title()} Street",
+                "lat": round(CITY_CENTRE[0] + radius * math.cos(angle), 5),
+                "lon": round(CITY_CENTRE[1] + radius * 1.4 * math.sin(angle), 5),
+            }
+        )
+        lab.devices.append(LabDevice(f"sw-{name}", name, "switch", ports, v3=v3 and n == 0))
+    if legacy and sites:
+        lab.devices.append(LabDevice("rtr-city-hall", names[0][0], "router", 4, legacy=True))
+    switches = [d for d in lab.devices if d.role == "switch"]
+    for k, dev in enumerate(lab.devices):
+        ring = [switches[(k - 1) % len(switches)].hostname, switches[(k + 1) % len(switches)].hostname]
+        recs = switch_records(dev, ring, rng)
+        (lab.data_dir / f"{dev.hostname}.snmprec").write_text("\n".join(recs) + "\n")
+
+    inventory = {
+        "sites": lab.sites,
+        "devices": [
+            {
+                "hostname": d.hostname,
+                "address": "127.0.0.1",
+                "port": lab.agent_port,
+                "site": d.site,
+                "role": d.role,
+                "snmp": "lab-v3" if d.v3 else f"lab-{d.hostname}",
+            }
+            for d in lab.devices
+        ],
+    }
+    lab.inventory_path.write_text(
+        "# Generated by `netmon demo`: the lab city on loopback.\n" + yaml.safe_dump(inventory, sort_keys=False)
+    )
+    secrets = {
+        "snmp": {f"lab-{d.hostname}": {"version": "2c", "community": d.hostname} for d in lab.devices if not d.v3}
+    }
+    if v3:
+        secrets["snmp"]["lab-v3"] = {
+            "version": "3",
+            "user": V3_USER,
+            "auth_protocol": "sha256",
+            "auth_key": V3_AUTH_KEY,
+            "priv_protocol": "aes128",
+            "priv_key": V3_PRIV_KEY,
+            "context": switches[0].hostname,
+        }
+    fd = os.open(lab.secrets_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# Lab credentials only. Real secrets files must be mode 0600 too.\n")
+        yaml.safe_dump(secrets, f, sort_keys=False)
+    os.chmod(lab.secrets_path, 0o600)
+    config = {
+        "db": "netmon.db",
+        "secrets": "secrets.yml",
+        "inventory": "inventory.yml",
+        "listen": listen or f"127.0.0.1:{free_tcp_port()}",
+        "interval": interval,
+        "concurrency": 64,
+        "snmp": {"timeout": 2.0, "retries": 1, "max_repetitions": 25},
+    }
+    lab.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return lab
+
+
+@dataclass(frozen=True)
+class V3User:
+    user: str
+    auth_protocol: str | None = None  # snmpsim names: MD5 SHA SHA224 SHA256 SHA384 SHA512
+    auth_key: str | None = None
+    priv_protocol: str | None = None  # DES 3DES AES AES128 AES192 AES256
+    priv_key: str | None = None
+
+    def args(self) -> list[str]:
+        out = ["--v3-user", self.user]
+        if self.auth_protocol:
+            out += ["--v3-auth-key", self.auth_key, "--v3-auth-proto", self.auth_protocol]
+        if self.priv_protocol:
+            out += ["--v3-priv-key", self.priv_key, "--v3-priv-proto", self.priv_protocol]
+        return out
+
+
+LAB_V3_USER = V3User(V3_USER, "SHA256", V3_AUTH_KEY, "AES128", V3_PRIV_KEY)
+
+
+def snmpsim_command() -> str:
+    local = Path(sys.executable).parent / "snmpsim-command-responder"
+    if local.exists():
+        return str(local)
+    found = shutil.which("snmpsim-command-responder")
+    if not found:
+        raise RuntimeError("snmpsim is not installed: pip install 'netmon[lab]' (or run scripts/setup)")
+    return found
+
+
+class Simulator:
+    """An snmpsim agent on 127.0.0.1 serving every ``.snmprec`` in ``data_dir``."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        port: int,
+        work_dir: str | Path,
+        v3_users: list[V3User] | None = None,
+        host: str = "127.0.0.1",
+        max_var_binds: int = 64,
+    ):
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.host = host
+        self.work_dir = Path(work_dir)
+        self.v3_users = [LAB_V3_USER] if v3_users is None else v3_users
+        self.max_var_binds = max_var_binds
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.work_dir / "snmpsim.log"
+
+    def start(self, ready_timeout: float = 120.0) -> Simulator:
+        cache = self.work_dir / "snmpsim-cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        args = [snmpsim_command(), f"--cache-dir={cache}", "--v3-engine-id=auto"]
+        for user in self.v3_users:
+            args += user.args()
+        args += [
+            f"--data-dir={self.data_dir}",
+            f"--max-var-binds={self.max_var_binds}",
+            f"--agent-udpv4-endpoint={self.host}:{self.port}",
+        ]
+        env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
+        log = open(self.log_path, "w")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"snmpsim exited with {self.proc.returncode}; see {self.log_path}")
+            if "Listening at" in self.log_path.read_text(errors="replace"):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"snmpsim did not start within {ready_timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.proc = None
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU the agent has used (Linux /proc), to tell simulator cost from poller cost."""
+        if not self.proc:
+            return 0.0
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

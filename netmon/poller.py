@@ -1,0 +1,107 @@
+"""Poll one device: open its SNMP session, run its collectors, time them, never raise.
+
+The poller is where per-device failure handling lives: a timeout, an auth
+failure or a collector bug becomes a :class:`collectors.observations.CollectorError`
+for that device, and the scheduler moves on. A device that does not answer
+the ``system`` group is not asked for anything else (one timeout, not two).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from collectors import interfaces as interfaces_collector
+from collectors import system as system_collector
+from collectors.observations import CollectorError, InterfaceSample, SystemInfo
+from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
+from netmon.config import Config
+from netmon.secrets import Secrets
+from netmon.store import CollectorRun, DeviceRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DevicePoll:
+    device: DeviceRow
+    started: float
+    duration: float = 0.0
+    system: SystemInfo | None = None
+    interfaces: list[InterfaceSample] | None = None
+    errors: list[CollectorError] = field(default_factory=list)
+    runs: list[CollectorRun] = field(default_factory=list)
+    requests: int = 0
+    varbinds: int = 0
+    current: str = system_collector.name  # the collector running when a deadline hits
+
+    @property
+    def up(self) -> bool:
+        return self.system is not None
+
+
+class Poller:
+    def __init__(self, config: Config, secrets: Secrets, client: SnmpClient | None = None):
+        self.config = config
+        self.secrets = secrets
+        self.client = client or SnmpClient()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def target(self, device: DeviceRow) -> SnmpTarget:
+        s = self.config.snmp
+        return SnmpTarget(device.address, device.port, s.timeout, s.retries, s.max_repetitions)
+
+    async def poll(self, device: DeviceRow) -> DevicePoll:
+        """Poll within the device's deadline; whatever happens, return a result."""
+        result = DevicePoll(device=device, started=time.time())
+        t0 = time.perf_counter()
+        deadline = self.config.device_deadline(device.interval or self.config.interval)
+        try:
+            async with asyncio.timeout(deadline):
+                await self._poll(device, result)
+        except TimeoutError:
+            self._fail(result, result.current, "deadline", f"poll exceeded its {deadline:.0f} s deadline", 0.0)
+        result.duration = time.perf_counter() - t0
+        return result
+
+    async def _poll(self, device: DeviceRow, result: DevicePoll) -> None:
+        creds = self.secrets.snmp.get(device.snmp_profile) if device.snmp_profile else None
+        if creds is None:
+            why = (
+                "no SNMP profile" if not device.snmp_profile else f"SNMP profile {device.snmp_profile!r} not in secrets"
+            )
+            self._fail(result, system_collector.name, "config", why, 0.0)
+            return
+        session = await self.client.session(self.target(device), creds)
+        try:
+            for collector in (system_collector, interfaces_collector):
+                result.current = collector.name
+                t = time.perf_counter()
+                try:
+                    value = await collector.collect(session)
+                except SnmpError as exc:
+                    self._fail(result, collector.name, exc.reason, str(exc), time.perf_counter() - t)
+                    if collector is system_collector:
+                        return
+                    continue
+                except Exception as exc:  # a collector bug must not take the poller down
+                    log.exception("%s: collector %s failed", device.hostname, collector.name)
+                    self._fail(result, collector.name, "internal", type(exc).__name__, time.perf_counter() - t)
+                    if collector is system_collector:
+                        return
+                    continue
+                result.runs.append(CollectorRun(collector.name, time.perf_counter() - t))
+                setattr(result, collector.name, value)
+        finally:
+            result.requests = session.stats.requests
+            result.varbinds = session.stats.varbinds
+
+    @staticmethod
+    def _fail(result: DevicePoll, collector: str, reason: str, message: str, duration: float) -> None:
+        result.errors.append(CollectorError(collector, reason, message))
+        result.runs.append(CollectorRun(collector, duration, reason))
+        log.warning("%s: %s: %s (%s)", result.device.hostname, collector, message, reason)

@@ -1,0 +1,136 @@
+"""Credential profiles, read from a private secrets file or the environment.
+
+The inventory names a profile (``snmp: core-v3``); the secret values live
+here and nowhere else: never in the database, logs, metric labels or error
+messages. A value of the form ``env:NAME`` is read from the environment
+variable NAME, so a deployment can keep the file free of secrets entirely::
+
+    snmp:
+      core-v3:
+        version: 3
+        user: netmon
+        auth_protocol: sha256      # md5 sha sha224 sha256 sha384 sha512
+        auth_key: env:NETMON_CORE_AUTH
+        priv_protocol: aes256      # des 3des aes aes128 aes192 aes256
+        priv_key: env:NETMON_CORE_PRIV
+      legacy:
+        version: 2c
+        community: env:NETMON_LEGACY_COMMUNITY
+    ssh:
+      noc:
+        username: netmon
+        password: env:NETMON_SSH_PASSWORD
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
+
+
+class SecretsError(Exception):
+    """A problem with the secrets file. Messages name profiles and fields, never values."""
+
+
+@dataclass(frozen=True)
+class SshCredentials:
+    profile: str
+    username: str
+    password: str | None = field(default=None, repr=False)
+    key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Secrets:
+    snmp: dict[str, SnmpCredentials] = field(default_factory=dict)
+    ssh: dict[str, SshCredentials] = field(default_factory=dict)
+
+
+def check_private(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretsError(
+            f"{path}: refusing to read a secrets file that group or others can access "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+        )
+
+
+def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secrets:
+    """Load the secrets file; ``None`` or a missing default gives no profiles."""
+    if path is None:
+        return Secrets()
+    path = Path(path)
+    environ = os.environ if environ is None else environ
+    if not path.exists():
+        raise SecretsError(f"{path}: secrets file does not exist")
+    check_private(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # The YAML error text can quote the offending line, which may hold a secret: only give the position.
+        where = f"line {mark.line + 1}" if mark else "somewhere"
+        raise SecretsError(f"{path}: bad YAML at {where}") from None
+    if not isinstance(doc, dict):
+        raise SecretsError(f"{path}: must be a mapping with 'snmp' and/or 'ssh'")
+    unknown = set(doc) - {"snmp", "ssh"}
+    if unknown:
+        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh')")
+
+    def value(profile: str, entry: dict, key: str, required: bool = False) -> str | None:
+        raw = entry.get(key)
+        if raw is None:
+            if required:
+                raise SecretsError(f"{path}: profile {profile!r} is missing {key!r}")
+            return None
+        raw = str(raw)
+        if raw.startswith("env:"):
+            name = raw[4:]
+            if name not in environ:
+                raise SecretsError(
+                    f"{path}: profile {profile!r} field {key!r} refers to unset environment variable {name}"
+                )
+            return environ[name]
+        return raw
+
+    snmp: dict[str, SnmpCredentials] = {}
+    for name, entry in (doc.get("snmp") or {}).items():
+        if not isinstance(entry, dict):
+            raise SecretsError(f"{path}: SNMP profile {name!r} must be a mapping")
+        version = str(entry.get("version", "2c")).lower()
+        try:
+            if version in ("2c", "2", "v2c"):
+                snmp[name] = SnmpV2cCredentials(profile=name, community=value(name, entry, "community", True))
+            elif version in ("3", "v3"):
+                auth = value(name, entry, "auth_protocol")
+                priv = value(name, entry, "priv_protocol")
+                snmp[name] = SnmpV3Credentials(
+                    profile=name,
+                    user=value(name, entry, "user", True),
+                    auth_protocol=auth.lower() if auth else None,
+                    auth_key=value(name, entry, "auth_key"),
+                    priv_protocol=priv.lower() if priv else None,
+                    priv_key=value(name, entry, "priv_key"),
+                    context=value(name, entry, "context") or "",
+                )
+            else:
+                raise SecretsError(f"{path}: SNMP profile {name!r}: version must be 2c or 3")
+        except ValueError as exc:
+            raise SecretsError(f"{path}: SNMP profile {name!r}: {exc}") from None
+    ssh: dict[str, SshCredentials] = {}
+    for name, entry in (doc.get("ssh") or {}).items():
+        if not isinstance(entry, dict):
+            raise SecretsError(f"{path}: SSH profile {name!r} must be a mapping")
+        ssh[name] = SshCredentials(
+            profile=name,
+            username=value(name, entry, "username", True),
+            password=value(name, entry, "password"),
+            key_file=value(name, entry, "key_file"),
+        )
+    return Secrets(snmp=snmp, ssh=ssh)

@@ -1,0 +1,515 @@
+"""The SQLite store: inventory, latest state, events. WAL mode, one transaction per write.
+
+What lives here is what Prometheus is bad at: the inventory, the latest
+state of every device and interface (with the running counter totals the
+exporter publishes), and the event log. Every write is one transaction: a
+crash mid-poll leaves the previous committed state intact.
+
+Schema changes go through :data:`MIGRATIONS`, applied in order and recorded
+in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from collectors.observations import ADMIN_STATUS, OPER_STATUS, InterfaceSample, SystemInfo
+from inventory.model import Inventory
+from netmon.counters import CounterSample, counter_delta, rebooted
+
+COUNTERS = (
+    "in_octets",
+    "out_octets",
+    "in_ucast_pkts",
+    "out_ucast_pkts",
+    "in_errors",
+    "out_errors",
+    "in_discards",
+    "out_discards",
+)
+# IF-MIB defines errors and discards only as Counter32, whatever the octet counters are.
+ALWAYS_32 = {"in_errors", "out_errors", "in_discards", "out_discards"}
+
+_COUNTER_COLUMNS = ",\n".join(f"    raw_{c} INTEGER,\n    total_{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
+
+MIGRATIONS: list[str] = [
+    # 1: inventory, latest state, events, collector health
+    f"""
+CREATE TABLE sites (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    lat REAL,
+    lon REAL
+);
+CREATE TABLE devices (
+    id INTEGER PRIMARY KEY,
+    hostname TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    address TEXT NOT NULL,
+    port INTEGER NOT NULL DEFAULT 161,
+    site_id INTEGER NOT NULL REFERENCES sites(id),
+    role TEXT NOT NULL CHECK (role IN ('switch', 'wlc', 'router', 'ap')),
+    snmp_profile TEXT,
+    ssh_profile TEXT,
+    interval INTEGER
+);
+CREATE TABLE device_state (
+    device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    up INTEGER,
+    last_poll REAL,
+    last_success REAL,
+    sys_descr TEXT,
+    sys_object_id TEXT,
+    sys_name TEXT,
+    uptime_ticks INTEGER,
+    uptime_at REAL,
+    last_error_reason TEXT
+);
+CREATE TABLE interfaces (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ifindex INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    descr TEXT NOT NULL DEFAULT '',
+    alias TEXT NOT NULL DEFAULT '',
+    type INTEGER,
+    speed_bps INTEGER,
+    admin_status INTEGER,
+    oper_status INTEGER,
+    counter_bits INTEGER NOT NULL,
+    sampled_at REAL NOT NULL,
+    uptime_ticks INTEGER,
+    discontinuity_ticks INTEGER,
+{_COUNTER_COLUMNS},
+    PRIMARY KEY (device_id, ifindex)
+);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    device_id INTEGER REFERENCES devices(id) ON DELETE SET NULL,
+    hostname TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ifindex INTEGER,
+    ifname TEXT,
+    old TEXT,
+    new TEXT,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_ts ON events(ts);
+CREATE INDEX events_device ON events(device_id, ts);
+CREATE TABLE collector_status (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    collector TEXT NOT NULL,
+    last_run REAL NOT NULL,
+    duration REAL NOT NULL,
+    last_success REAL,
+    last_error_reason TEXT,
+    PRIMARY KEY (device_id, collector)
+);
+CREATE TABLE collector_errors (
+    collector TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (collector, reason)
+);
+""",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorRun:
+    collector: str
+    duration: float
+    error_reason: str | None = None  # None: success
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """A device as the scheduler needs it: inventory plus its store id."""
+
+    id: int
+    hostname: str
+    address: str
+    port: int
+    site: str
+    role: str
+    snmp_profile: str | None
+    ssh_profile: str | None
+    interval: int | None
+
+
+def _max_rate(counter: str, speed_bps: int | None) -> float | None:
+    if not speed_bps:
+        return None
+    if counter.endswith("octets"):
+        return speed_bps / 8
+    # The smallest Ethernet frame plus preamble and gap is 84 octets on the wire.
+    return speed_bps / 8 / 84
+
+
+class Store:
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
+            # at most the last transactions, never committed-and-checkpointed ones.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- schema ---------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        if not self.db["schema_migrations"].exists():
+            return 0
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> list[int]:
+        applied = []
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            current = self.schema_version()
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+                applied.append(version)
+        return applied
+
+    # -- inventory ------------------------------------------------------------
+
+    def import_inventory(self, inv: Inventory) -> dict[str, int]:
+        """Make the store's sites and devices exactly those of ``inv``, in one transaction.
+
+        Devices keep their id (and so their state and history) across imports;
+        devices no longer declared are removed with their state.
+        """
+        with self.transaction() as conn:
+            for s in inv.sites:
+                conn.execute(
+                    "INSERT INTO sites (name, kind, address, lat, lon) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET kind=excluded.kind, address=excluded.address, "
+                    "lat=excluded.lat, lon=excluded.lon",
+                    (s.name, s.kind, s.address, s.lat, s.lon),
+                )
+            site_ids = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM sites")}
+            for d in inv.devices:
+                conn.execute(
+                    "INSERT INTO devices (hostname, address, port, site_id, role, snmp_profile, ssh_profile, interval) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hostname) DO UPDATE SET "
+                    "address=excluded.address, port=excluded.port, site_id=excluded.site_id, role=excluded.role, "
+                    "snmp_profile=excluded.snmp_profile, ssh_profile=excluded.ssh_profile, interval=excluded.interval",
+                    (
+                        d.hostname,
+                        d.address,
+                        d.port,
+                        site_ids[d.site],
+                        d.role,
+                        d.snmp_profile,
+                        d.ssh_profile,
+                        d.interval,
+                    ),
+                )
+            keep_devices = [d.hostname.lower() for d in inv.devices]
+            removed_devices = conn.execute(
+                f"DELETE FROM devices WHERE lower(hostname) NOT IN ({_marks(keep_devices)})", keep_devices
+            ).rowcount
+            keep_sites = [s.name for s in inv.sites]
+            removed_sites = conn.execute(
+                f"DELETE FROM sites WHERE name NOT IN ({_marks(keep_sites)})", keep_sites
+            ).rowcount
+        return {
+            "sites": len(inv.sites),
+            "devices": len(inv.devices),
+            "removed_sites": removed_sites,
+            "removed_devices": removed_devices,
+        }
+
+    def devices(self, hostname: str | None = None) -> list[DeviceRow]:
+        sql = (
+            "SELECT d.id, d.hostname, d.address, d.port, s.name AS site, d.role, d.snmp_profile, d.ssh_profile, "
+            "d.interval FROM devices d JOIN sites s ON s.id = d.site_id"
+        )
+        args: tuple = ()
+        if hostname is not None:
+            sql += " WHERE d.hostname = ?"
+            args = (hostname,)
+        return [DeviceRow(**dict(r)) for r in self.conn.execute(sql + " ORDER BY d.hostname", args)]
+
+    def sites(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT s.name, s.kind, s.address, s.lat, s.lon, count(d.id) AS devices "
+                "FROM sites s LEFT JOIN devices d ON d.site_id = s.id GROUP BY s.id ORDER BY s.name"
+            )
+        ]
+
+    # -- polls ----------------------------------------------------------------
+
+    def record_poll(
+        self,
+        device: DeviceRow,
+        started: float,
+        system: SystemInfo | None,
+        interfaces: list[InterfaceSample] | None,
+        runs: list[CollectorRun],
+    ) -> list[dict]:
+        """Store one device poll atomically; return the events it produced."""
+        events: list[dict] = []
+        up = system is not None
+        with self.transaction() as conn:
+            prev = conn.execute("SELECT * FROM device_state WHERE device_id = ?", (device.id,)).fetchone()
+            events.extend(_device_events(device, started, prev, system, runs))
+            if up:
+                conn.execute(
+                    "INSERT INTO device_state (device_id, up, last_poll, last_success, sys_descr, sys_object_id, "
+                    "sys_name, uptime_ticks, uptime_at, last_error_reason) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                    "ON CONFLICT(device_id) DO UPDATE SET up=1, last_poll=excluded.last_poll, "
+                    "last_success=excluded.last_success, sys_descr=excluded.sys_descr, "
+                    "sys_object_id=excluded.sys_object_id, sys_name=excluded.sys_name, "
+                    "uptime_ticks=excluded.uptime_ticks, uptime_at=excluded.uptime_at, last_error_reason=NULL",
+                    (
+                        device.id,
+                        started,
+                        started,
+                        system.descr,
+                        system.object_id,
+                        system.name,
+                        system.uptime_ticks,
+                        started,
+                    ),
+                )
+            else:
+                reason = next((r.error_reason for r in runs if r.error_reason), "unknown")
+                conn.execute(
+                    "INSERT INTO device_state (device_id, up, last_poll, last_error_reason) VALUES (?, 0, ?, ?) "
+                    "ON CONFLICT(device_id) DO UPDATE SET up=0, last_poll=excluded.last_poll, "
+                    "last_error_reason=excluded.last_error_reason",
+                    (device.id, started, reason),
+                )
+            if interfaces is not None:
+                uptime = system.uptime_ticks if system else None
+                events.extend(self._record_interfaces(conn, device, started, uptime, interfaces))
+            for run in runs:
+                conn.execute(
+                    "INSERT INTO collector_status "
+                    "(device_id, collector, last_run, duration, last_success, last_error_reason) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(device_id, collector) DO UPDATE SET "
+                    "last_run=excluded.last_run, duration=excluded.duration, "
+                    "last_success=coalesce(excluded.last_success, collector_status.last_success), "
+                    "last_error_reason=excluded.last_error_reason",
+                    (
+                        device.id,
+                        run.collector,
+                        started,
+                        run.duration,
+                        None if run.error_reason else started + run.duration,
+                        run.error_reason,
+                    ),
+                )
+                if run.error_reason:
+                    conn.execute(
+                        "INSERT INTO collector_errors (collector, reason, count) VALUES (?, ?, 1) "
+                        "ON CONFLICT(collector, reason) DO UPDATE SET count = count + 1",
+                        (run.collector, run.error_reason),
+                    )
+            for e in events:
+                conn.execute(
+                    "INSERT INTO events (ts, device_id, hostname, kind, ifindex, ifname, old, new, message) "
+                    "VALUES (:ts, :device_id, :hostname, :kind, :ifindex, :ifname, :old, :new, :message)",
+                    e,
+                )
+        return events
+
+    def _record_interfaces(
+        self, conn, device: DeviceRow, at: float, uptime: int | None, samples: list[InterfaceSample]
+    ) -> list[dict]:
+        events = []
+        previous = {r["ifindex"]: r for r in conn.execute("SELECT * FROM interfaces WHERE device_id = ?", (device.id,))}
+        for s in samples:
+            old = previous.get(s.ifindex)
+            if old is not None and old["oper_status"] != s.oper_status:
+                events.append(
+                    _event(
+                        device,
+                        at,
+                        "interface_oper_change",
+                        ifindex=s.ifindex,
+                        ifname=s.name,
+                        old=OPER_STATUS.get(old["oper_status"], str(old["oper_status"])),
+                        new=OPER_STATUS.get(s.oper_status, str(s.oper_status)),
+                        message=f"admin {ADMIN_STATUS.get(s.admin_status, s.admin_status)}",
+                    )
+                )
+            row = {
+                "device_id": device.id,
+                "ifindex": s.ifindex,
+                "name": s.name,
+                "descr": s.descr,
+                "alias": s.alias,
+                "type": s.type,
+                "speed_bps": s.speed_bps,
+                "admin_status": s.admin_status,
+                "oper_status": s.oper_status,
+                "counter_bits": s.counter_bits,
+                "sampled_at": at,
+                "uptime_ticks": uptime,
+                "discontinuity_ticks": s.discontinuity_ticks,
+            }
+            for c in COUNTERS:
+                raw = getattr(s, c)
+                total = old[f"total_{c}"] if old is not None else 0
+                if raw is not None and old is not None and old[f"raw_{c}"] is not None:
+                    bits = 32 if c in ALWAYS_32 else s.counter_bits
+                    if c not in ALWAYS_32 and old["counter_bits"] != s.counter_bits:
+                        delta = 0  # the agent switched between HC and 32-bit counters: no common baseline
+                    else:
+                        delta = counter_delta(
+                            CounterSample(
+                                old[f"raw_{c}"], old["sampled_at"], old["uptime_ticks"], old["discontinuity_ticks"]
+                            ),
+                            CounterSample(raw, at, uptime, s.discontinuity_ticks),
+                            bits,
+                            _max_rate(c, s.speed_bps),
+                        ).value
+                    total += delta
+                row[f"raw_{c}"] = raw
+                row[f"total_{c}"] = total
+            cols = list(row)
+            conn.execute(
+                f"INSERT OR REPLACE INTO interfaces ({', '.join(cols)}) VALUES ({_marks(cols)})",
+                [row[c] for c in cols],
+            )
+        gone = set(previous) - {s.ifindex for s in samples}
+        for ifindex in gone:
+            conn.execute("DELETE FROM interfaces WHERE device_id = ? AND ifindex = ?", (device.id, ifindex))
+            events.append(_event(device, at, "interface_removed", ifindex=ifindex, ifname=previous[ifindex]["name"]))
+        return events
+
+    # -- reads for exporters and the CLI -------------------------------------
+
+    def device_states(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT d.id, d.hostname, d.role, s.name AS site, st.up, st.last_poll, st.last_success, "
+                "st.sys_descr, st.sys_object_id, st.sys_name, st.uptime_ticks, st.uptime_at, st.last_error_reason "
+                "FROM devices d JOIN sites s ON s.id = d.site_id LEFT JOIN device_state st ON st.device_id = d.id "
+                "ORDER BY d.hostname"
+            )
+        ]
+
+    def interface_states(self, device_id: int | None = None) -> list[dict]:
+        sql = (
+            "SELECT i.*, d.hostname, s.name AS site FROM interfaces i JOIN devices d ON d.id = i.device_id "
+            "JOIN sites s ON s.id = d.site_id"
+        )
+        args: tuple = ()
+        if device_id is not None:
+            sql += " WHERE i.device_id = ?"
+            args = (device_id,)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY d.hostname, i.ifindex", args)]
+
+    def collector_states(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT c.*, d.hostname, s.name AS site FROM collector_status c JOIN devices d ON d.id = c.device_id "
+                "JOIN sites s ON s.id = d.site_id ORDER BY d.hostname, c.collector"
+            )
+        ]
+
+    def collector_error_counts(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM collector_errors ORDER BY collector, reason")]
+
+    def events(self, limit: int = 100) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def _device_events(
+    device: DeviceRow, at: float, prev, system: SystemInfo | None, runs: list[CollectorRun]
+) -> list[dict]:
+    """Up/down transitions (a first poll that fails counts as one) and reboots."""
+    up = system is not None
+    was = None if prev is None or prev["up"] is None else bool(prev["up"])
+    events = []
+    if was != up and not (was is None and up):
+        reason = next((r.error_reason for r in runs if r.error_reason), None)
+        old = None if was is None else ("up" if was else "down")
+        kind, new = ("device_up", "up") if up else ("device_down", "down")
+        events.append(_event(device, at, kind, old=old, new=new, message="" if up else f"unreachable: {reason}"))
+    if up and was is not None and prev["uptime_ticks"] is not None and system.uptime_ticks is not None:
+        elapsed = at - (prev["uptime_at"] or at)
+        if rebooted(prev["uptime_ticks"], system.uptime_ticks, elapsed):
+            message = f"sysUpTime went back to {system.uptime_ticks / 100:.0f} s"
+            events.append(_event(device, at, "device_rebooted", message=message))
+    return events
+
+
+def _event(
+    device: DeviceRow,
+    ts: float,
+    kind: str,
+    ifindex: int | None = None,
+    ifname: str | None = None,
+    old: str | None = None,
+    new: str | None = None,
+    message: str = "",
+) -> dict:
+    return {
+        "ts": ts,
+        "device_id": device.id,
+        "hostname": device.hostname,
+        "kind": kind,
+        "ifindex": ifindex,
+        "ifname": ifname,
+        "old": old,
+        "new": new,
+        "message": message,
+    }
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

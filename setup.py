@@ -1,0 +1,31 @@
+"""netmon: network and Wi-Fi operations monitor for a city-scale public network."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="netmon",
+    version="0.1.0",
+    description="Network and Wi-Fi operations monitor: SNMP/SSH collectors, SQLite store, Prometheus exporter",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="GPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=["netmon*", "collectors*", "inventory*", "exporters*"]),
+    install_requires=[
+        "pysnmp>=7.1,<7.2",
+        # pysnmp enables AES/3DES privacy only when `cryptography` is importable.
+        "cryptography>=43",
+        "apscheduler>=3.10,<4",
+        "prometheus-client>=0.20",
+        "sqlite-utils>=3.36",
+        "PyYAML>=6",
+    ],
+    extras_require={
+        # The lab (snmpsim agents) and the test tools.
+        "lab": ["snmpsim==1.2.2", "pysmi>=2,<3"],
+        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.6", "snmpsim==1.2.2", "pysmi>=2,<3"],
+    },
+    entry_points={"console_scripts": ["netmon = netmon.cli:main"]},
+)
