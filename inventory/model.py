@@ -27,6 +27,8 @@ class Device:
     ssh_profile: str | None = None
     port: int = DEFAULT_SNMP_PORT
     interval: int | None = None  # seconds; None = the configured default
+    timeout: float | None = None  # SNMP seconds per request; None = the configured default
+    retries: int | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ The file is the whole truth about sites and devices::
         ssh: noc-ssh
         port: 161                  # optional
         interval: 60               # optional, seconds
+        timeout: 2.0               # optional, SNMP seconds per request
+        retries: 1                 # optional
 
 Validation collects all errors before giving up, so one run shows every bad
 line; nothing is imported unless the whole file is clean.
@@ -35,7 +37,7 @@ from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, Inventory, Site
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
-DEVICE_KEYS = {"hostname", "address", "site", "role", "snmp", "ssh", "port", "interval"}
+DEVICE_KEYS = {"hostname", "address", "site", "role", "snmp", "ssh", "port", "interval", "timeout", "retries"}
 _LINE = "__line__"
 _LINES = "__lines__"
 
@@ -171,6 +173,13 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
             bad(_line(entry, "ssh"), f"unknown SSH credential profile {ssh!r}")
         port = _optional_int(entry, "port", 1, 65535, bad)
         interval = _optional_int(entry, "interval", 1, 86400, bad)
+        retries = _optional_int(entry, "retries", 0, 10, bad)
+        timeout = entry.get("timeout")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0.1 <= timeout <= 60
+        ):
+            bad(_line(entry, "timeout"), f"'timeout' must be a number of seconds from 0.1 to 60, got {timeout!r}")
+            timeout = None
         if None in (hostname, address, site, role):
             continue
         devices.append(
@@ -183,6 +192,8 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
                 ssh_profile=ssh,
                 port=port if port is not None else DEFAULT_SNMP_PORT,
                 interval=interval,
+                timeout=float(timeout) if timeout is not None else None,
+                retries=retries,
             )
         )
     if problems:

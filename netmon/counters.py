@@ -10,7 +10,7 @@ The rules, in order (the first that applies wins):
 5. it went back: a Counter32 is taken to have wrapped once (``wrap``); a
    Counter64 cannot wrap in practice, so it was reset (``reset``, 0);
 6. a delta above what the link could carry in the elapsed time (or, with no
-   known speed, a Counter32 "wrap" of more than half the range) is not
+   known speed, a Counter32 move of more than half its range) is not
    believed (``implausible``, 0).
 
 A rule that drops a delta loses at most one interval of traffic. That is
@@ -99,6 +99,8 @@ def counter_delta(
     if max_rate is not None and max_rate > 0:
         if delta > max_rate * max(elapsed, 1.0) * RATE_SLACK:
             return Delta(0, "implausible")
-    elif reason == "wrap" and delta > modulus // 2:
+    elif bits == 32 and delta > modulus // 2:
+        # Without a line rate, a Counter32 that moved more than half its range either
+        # way in one interval cannot be told from a reset: do not believe it.
         return Delta(0, "implausible")
     return Delta(delta, reason)

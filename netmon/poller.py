@@ -53,7 +53,9 @@ class Poller:
 
     def target(self, device: DeviceRow) -> SnmpTarget:
         s = self.config.snmp
-        return SnmpTarget(device.address, device.port, s.timeout, s.retries, s.max_repetitions)
+        timeout = device.snmp_timeout if device.snmp_timeout is not None else s.timeout
+        retries = device.snmp_retries if device.snmp_retries is not None else s.retries
+        return SnmpTarget(device.address, device.port, timeout, retries, s.max_repetitions)
 
     async def poll(self, device: DeviceRow) -> DevicePoll:
         """Poll within the device's deadline; whatever happens, return a result."""

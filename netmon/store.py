@@ -59,7 +59,9 @@ CREATE TABLE devices (
     role TEXT NOT NULL CHECK (role IN ('switch', 'wlc', 'router', 'ap')),
     snmp_profile TEXT,
     ssh_profile TEXT,
-    interval INTEGER
+    interval INTEGER,
+    snmp_timeout REAL,
+    snmp_retries INTEGER
 );
 CREATE TABLE device_state (
     device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
@@ -143,6 +145,8 @@ class DeviceRow:
     snmp_profile: str | None
     ssh_profile: str | None
     interval: int | None
+    snmp_timeout: float | None = None
+    snmp_retries: int | None = None
 
 
 def _max_rate(counter: str, speed_bps: int | None) -> float | None:
@@ -231,10 +235,12 @@ class Store:
             site_ids = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM sites")}
             for d in inv.devices:
                 conn.execute(
-                    "INSERT INTO devices (hostname, address, port, site_id, role, snmp_profile, ssh_profile, interval) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hostname) DO UPDATE SET "
+                    "INSERT INTO devices (hostname, address, port, site_id, role, snmp_profile, ssh_profile, interval, "
+                    "snmp_timeout, snmp_retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(hostname) DO UPDATE SET "
                     "address=excluded.address, port=excluded.port, site_id=excluded.site_id, role=excluded.role, "
-                    "snmp_profile=excluded.snmp_profile, ssh_profile=excluded.ssh_profile, interval=excluded.interval",
+                    "snmp_profile=excluded.snmp_profile, ssh_profile=excluded.ssh_profile, interval=excluded.interval, "
+                    "snmp_timeout=excluded.snmp_timeout, snmp_retries=excluded.snmp_retries",
                     (
                         d.hostname,
                         d.address,
@@ -244,6 +250,8 @@ class Store:
                         d.snmp_profile,
                         d.ssh_profile,
                         d.interval,
+                        d.timeout,
+                        d.retries,
                     ),
                 )
             keep_devices = [d.hostname.lower() for d in inv.devices]
@@ -264,7 +272,7 @@ class Store:
     def devices(self, hostname: str | None = None) -> list[DeviceRow]:
         sql = (
             "SELECT d.id, d.hostname, d.address, d.port, s.name AS site, d.role, d.snmp_profile, d.ssh_profile, "
-            "d.interval FROM devices d JOIN sites s ON s.id = d.site_id"
+            "d.interval, d.snmp_timeout, d.snmp_retries FROM devices d JOIN sites s ON s.id = d.site_id"
         )
         args: tuple = ()
         if hostname is not None:

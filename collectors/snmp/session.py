@@ -42,7 +42,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmHMACMD5AuthProtocol,
     usmHMACSHAAuthProtocol,
 )
-from pysnmp.proto import rfc1905
+from pysnmp.proto import errind, rfc1905
 
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials
 
@@ -142,24 +142,25 @@ def _auth_data(creds: SnmpCredentials):
     )
 
 
+_AUTH_FAILURES = (
+    errind.WrongDigest,
+    errind.UnknownUserName,
+    errind.UnsupportedSecurityLevel,
+    errind.DecryptionError,
+    errind.AuthenticationError,
+    errind.AuthenticationFailure,
+    errind.UnknownSecurityName,
+    errind.NotInTimeWindow,
+)
+
+
 def _classify(indication) -> SnmpError:
-    text = str(indication)
-    lowered = text.lower()
-    if "timeout" in lowered or "no snmp response" in lowered:
-        return SnmpTimeout(text)
-    if any(
-        word in lowered
-        for word in (
-            "unknown user",
-            "authentication",
-            "wrong digest",
-            "decryption",
-            "unsupported security",
-            "not in time window",
-        )
-    ):
-        return SnmpAuthError(text)
-    return SnmpError(text)
+    """pysnmp error indication -> our exception; the text names the failure, never a key."""
+    if isinstance(indication, errind.RequestTimedOut):
+        return SnmpTimeout(str(indication))
+    if isinstance(indication, _AUTH_FAILURES):
+        return SnmpAuthError(str(indication))
+    return SnmpError(str(indication))
 
 
 class SnmpClient:

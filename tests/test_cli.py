@@ -1,0 +1,94 @@
+"""The command line as an operator uses it: poll tables, exit codes, the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+
+from netmon import config as config_mod
+from netmon import lab as lab_mod
+from tests.conftest import VENV_BIN, run_netmon
+
+
+def test_poll_all_and_one(lab, tmp_path):
+    common = ["--config", str(lab.config_path), "--db", str(tmp_path / "n.db")]
+    assert run_netmon(*common, "inventory", "import", str(lab.inventory_path)).returncode == 0
+    r = run_netmon(*common, "poll", "--all")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:3] == ["device", "site", "status"]
+    assert sum(line.split()[2] == "up" for line in lines[2:]) == len(lab.devices)
+    sw = next(d for d in lab.devices if d.v3)  # the SNMPv3 authPriv switch
+    r = run_netmon(*common, "poll", sw.hostname)
+    assert r.returncode == 0, r.stderr
+    assert "Te1/1/1" in r.stdout and "fibre to" in r.stdout
+    r = run_netmon(*common, "db", "events")
+    assert r.returncode == 0
+    r = run_netmon(*common, "poll", "no-such-device")
+    assert r.returncode == 2 and "no device 'no-such-device'" in r.stderr
+
+
+def test_poll_reports_unreachable_device(lab, tmp_path):
+    inv = tmp_path / "inv.yml"
+    inv.write_text(
+        "sites: [{name: s1, kind: library}]\n"
+        f"devices: [{{hostname: ghost, address: 127.0.0.1, port: {lab_mod.free_udp_port()}, site: s1, role: switch,"
+        " snmp: p, timeout: 0.3, retries: 0}]\n"
+    )
+    secrets = tmp_path / "s.yml"
+    secrets.write_text("snmp: {p: {version: 2c, community: env:GHOST_COMMUNITY}}\n")
+    os.chmod(secrets, 0o600)
+    common = ["--db", str(tmp_path / "n.db"), "--secrets", str(secrets)]
+    env = {"GHOST_COMMUNITY": "ghost-secret-community"}
+    assert run_netmon(*common, "inventory", "import", str(inv), env=env).returncode == 0
+    r = run_netmon(*common, "poll", "ghost", env=env)
+    assert r.returncode == 1
+    assert "DOWN" in r.stdout and "system: timeout" in r.stdout
+    assert "ghost-secret-community" not in r.stdout + r.stderr
+
+
+def test_secrets_file_must_be_private(lab, tmp_path):
+    loose = tmp_path / "loose.yml"
+    loose.write_text(lab.secrets_path.read_text())
+    os.chmod(loose, 0o644)
+    r = run_netmon("--db", str(tmp_path / "n.db"), "--secrets", str(loose), "inventory", "validate",
+                   str(lab.inventory_path))  # fmt: skip
+    assert r.returncode == 2 and "chmod 600" in r.stderr
+
+
+def test_config_file_env_and_flags(tmp_path):
+    cfg_file = tmp_path / "netmon.yml"
+    cfg_file.write_text("db: data/n.db\ninterval: 30\nsnmp: {timeout: 1.5}\n")
+    cfg = config_mod.load(cfg_file, environ={"NETMON_LISTEN": "127.0.0.1:9999"})
+    assert cfg.db == tmp_path / "data/n.db" and cfg.interval == 30 and cfg.snmp.timeout == 1.5
+    assert cfg.listen_host_port == ("127.0.0.1", 9999)
+    assert config_mod.load(cfg_file, environ={}, interval=10).interval == 10
+
+
+def test_demo_runs_and_serves_metrics(tmp_path):
+    port = lab_mod.free_tcp_port()
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "netmon"), "demo", "--dir", str(tmp_path / "lab"), "--sites", "3", "--interval", "5",
+         "--listen", f"127.0.0.1:{port}", "--duration", "30"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        body = ""
+        want = 'netmon_device_up{device="sw-city-hall",role="switch",site="city-hall"} 1.0'
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and want not in body:
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                    body = resp.read().decode()
+            except OSError:
+                pass
+        assert want in body
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    assert f"metrics at http://127.0.0.1:{port}/metrics" in out
+    assert (tmp_path / "lab" / "secrets.yml").stat().st_mode & 0o077 == 0

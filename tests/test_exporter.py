@@ -1,0 +1,139 @@
+"""The exporter: names from the design, valid exposition (promtool), and a real Prometheus scraping `netmon run`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporters.prometheus import registry
+from netmon import lab as lab_mod
+from tests.conftest import VENV_BIN, require_tool
+from tests.test_store import OK, iface, make_store, sysinfo
+
+EXPECTED = {
+    "netmon_device_up",
+    "netmon_device_uptime_seconds",
+    "netmon_device_info",
+    "netmon_interface_info",
+    "netmon_interface_oper_up",
+    "netmon_interface_admin_up",
+    "netmon_interface_speed_bytes",
+    "netmon_interface_receive_bytes",
+    "netmon_interface_transmit_bytes",
+    "netmon_interface_receive_packets",
+    "netmon_interface_transmit_packets",
+    "netmon_interface_receive_errors",
+    "netmon_interface_transmit_errors",
+    "netmon_interface_receive_discards",
+    "netmon_interface_transmit_discards",
+    "netmon_collector_duration_seconds",
+    "netmon_collector_errors",
+    "netmon_last_success_timestamp_seconds",
+}
+
+
+@pytest.fixture
+def exposition(tmp_path):
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=100), iface(2, oper=2), iface(3, name="Gi1/0/1")], OK)
+    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, octets=700), iface(2, oper=2), iface(3, name="Gi1/0/1")], OK)
+    return generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+
+
+def test_metric_names_and_values(exposition):
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    assert set(families) == EXPECTED
+    rx = {s.labels["ifname"]: s.value for s in families["netmon_interface_receive_bytes"].samples}
+    # Two interfaces named Gi1/0/1 stay apart instead of producing duplicate series.
+    assert rx == {"Gi1/0/1#1": 600.0, "Gi1/0/2": 0.0, "Gi1/0/1#3": 0.0}
+    assert families["netmon_interface_receive_bytes"].samples[0].name == "netmon_interface_receive_bytes_total"
+    up = [s for s in families["netmon_device_up"].samples]
+    assert [(s.labels, s.value) for s in up] == [({"device": "sw1", "site": "hall", "role": "switch"}, 1.0)]
+    speed = families["netmon_interface_speed_bytes"].samples[0]
+    assert speed.value == 125_000_000
+    assert families["netmon_device_uptime_seconds"].samples[0].value == 70.0
+
+
+def test_promtool_check_metrics_is_clean(exposition):
+    promtool = require_tool("promtool")
+    r = subprocess.run([promtool, "check", "metrics"], input=exposition, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r.stdout + r.stderr
+
+
+def _get(url: str, timeout: float = 5.0) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        return resp.read().decode()
+
+
+def _query(port: int, expr: str) -> list:
+    body = json.loads(_get(f"http://127.0.0.1:{port}/api/v1/query?query={urllib.parse.quote(expr)}"))
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
+    prometheus = require_tool("prometheus")
+    promtool = require_tool("promtool")
+    host, port = "127.0.0.1", lab_mod.free_tcp_port()
+    netmon = subprocess.Popen(
+        [str(VENV_BIN / "netmon"), "--config", str(lab.config_path), "--db", str(tmp_path / "n.db"), "run",
+         "--listen", f"{host}:{port}", "--duration", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    prom_port = lab_mod.free_tcp_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: netmon\n    static_configs: [{{targets: ['{host}:{port}']}}]\n"
+    )
+    check = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    prom = subprocess.Popen(
+        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # promtool lints the live exposition of `netmon run` too.
+        deadline = time.monotonic() + 30
+        body = ""
+        while time.monotonic() < deadline and "netmon_interface_receive_bytes_total" not in body:
+            time.sleep(0.5)
+            try:
+                body = _get(f"http://{host}:{port}/metrics")
+            except OSError:
+                continue
+        lint = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True, timeout=30)
+        assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout
+
+        expr = 'rate(netmon_interface_receive_bytes_total{ifname="Te1/1/1"}[10s]) > 0'
+        result: list = []
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                result = _query(prom_port, expr)
+            except OSError:
+                result = []
+            if len(result) == 4:  # one fibre uplink per lab switch
+                break
+            time.sleep(1)
+        assert len(result) == 4, result
+        up = _query(prom_port, "netmon_device_up")
+        assert {r["metric"]["device"]: r["value"][1] for r in up} == {d.hostname: "1" for d in lab.devices}
+        targets = json.loads(_get(f"http://127.0.0.1:{prom_port}/api/v1/targets"))["data"]["activeTargets"]
+        assert [t["health"] for t in targets] == ["up"]
+    finally:
+        prom.send_signal(signal.SIGTERM)
+        netmon.send_signal(signal.SIGTERM)
+        prom.wait(10)
+        out, _ = netmon.communicate(timeout=10)
+    assert netmon.returncode == 0, out

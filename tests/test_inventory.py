@@ -1,0 +1,172 @@
+"""Inventory YAML: every bad line is reported as FILE:LINE, exit 2, and the database is unchanged."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import textwrap
+
+import pytest
+
+import inventory
+from netmon.store import Store
+from tests.conftest import run_netmon
+
+GOOD = """\
+sites:
+  - name: central-library
+    kind: library
+    address: 1 Library Square
+    lat: 45.42
+    lon: -75.69
+  - name: fire-03
+    kind: fire-station
+devices:
+  - hostname: sw-central-library
+    address: 127.0.0.11
+    site: central-library
+    role: switch
+    snmp: lab
+  - hostname: wlc-01
+    address: "::1"
+    site: fire-03
+    role: wlc
+    snmp: lab
+    ssh: noc
+    port: 1161
+    interval: 30
+"""
+
+SECRETS = """\
+snmp:
+  lab: {version: 2c, community: public}
+ssh:
+  noc: {username: netmon, password: hunter2hunter2}
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(GOOD)
+    sec = tmp_path / "secrets.yml"
+    sec.write_text(SECRETS)
+    os.chmod(sec, 0o600)
+    return tmp_path, inv, sec
+
+
+def test_load_good(files):
+    _, inv, _ = files
+    loaded = inventory.load(inv, snmp_profiles={"lab"}, ssh_profiles={"noc"})
+    assert [s.name for s in loaded.sites] == ["central-library", "fire-03"]
+    wlc = loaded.devices[1]
+    assert (wlc.address, wlc.port, wlc.interval, wlc.ssh_profile) == ("::1", 1161, 30, "noc")
+    assert loaded.sites[0].lat == 45.42
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("site: fire-03", "site: fire-04"), 17, "unknown site 'fire-04'"),
+        (("hostname: wlc-01", "hostname: SW-Central-Library"), 15, "duplicate hostname 'SW-Central-Library'"),
+        (("address: 127.0.0.11", "address: 127.0.0.300"), 11, "bad management address '127.0.0.300'"),
+        (("snmp: lab\n    ssh", "snmp: labx\n    ssh"), 19, "unknown SNMP credential profile 'labx'"),
+        (("ssh: noc", "ssh: nocx"), 20, "unknown SSH credential profile 'nocx'"),
+        (("role: wlc", "role: firewall"), 18, "bad role 'firewall'"),
+        (("lat: 45.42", "lat: 145.42"), 5, "'lat' must be a number from -90 to 90"),
+        (("port: 1161", "port: 70000"), 21, "'port' must be a whole number from 1 to 65535"),
+        (("interval: 30", "intervall: 30"), 22, "unknown device field 'intervall'"),
+        (("  - name: fire-03", "  - name: central-library"), 7, "duplicate site 'central-library'"),
+        (("    role: wlc\n", "    role: wlc\n    role: switch\n"), 19, "bad YAML: duplicate key 'role'"),
+        (("kind: fire-station", "kind: [fire"), 9, "bad YAML"),
+    ],
+)
+def test_each_bad_line_is_named(files, edit, line, message):
+    _, inv, _ = files
+    inv.write_text(GOOD.replace(*edit, 1))
+    with pytest.raises(inventory.InventoryError) as err:
+        inventory.load(inv, snmp_profiles={"lab"}, ssh_profiles={"noc"})
+    assert any(p.startswith(f"{inv}:{line}: ") and message in p for p in err.value.problems), err.value.problems
+
+
+def test_all_problems_reported_at_once(files):
+    _, inv, _ = files
+    inv.write_text(GOOD.replace("site: fire-03", "site: nowhere").replace("role: switch", "role: toaster"))
+    with pytest.raises(inventory.InventoryError) as err:
+        inventory.load(inv)
+    assert len(err.value.problems) == 2
+
+
+def test_missing_required_field(files):
+    _, inv, _ = files
+    inv.write_text(GOOD.replace("    address: 127.0.0.11\n", ""))
+    with pytest.raises(inventory.InventoryError) as err:
+        inventory.load(inv)
+    assert err.value.problems == [f"{inv}:10: device is missing 'address'"]
+
+
+def _dump(db):
+    conn = sqlite3.connect(db)
+    try:
+        return [list(conn.execute(f"SELECT * FROM {t} ORDER BY 1")) for t in ("sites", "devices")]
+    finally:
+        conn.close()
+
+
+def test_cli_import_validate_list_and_bad_import_changes_nothing(files):
+    tmp, inv, sec = files
+    db = tmp / "netmon.db"
+    common = ["--db", str(db), "--secrets", str(sec)]
+    r = run_netmon(*common, "inventory", "validate", str(inv))
+    assert r.returncode == 0, r.stderr
+    assert "2 sites, 2 devices" in r.stdout
+    r = run_netmon(*common, "inventory", "import", str(inv))
+    assert r.returncode == 0, r.stderr
+    before = _dump(db)
+
+    bad = tmp / "bad.yml"
+    bad.write_text(GOOD.replace("wlc-01", "wlc-02").replace("site: fire-03", "site: fire-99"))
+    r = run_netmon(*common, "inventory", "import", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{bad}:17: unknown site 'fire-99'"
+    assert _dump(db) == before
+
+    r = run_netmon(*common, "inventory", "validate", str(bad))
+    assert r.returncode == 2 and f"{bad}:17:" in r.stderr
+
+    r = run_netmon(*common, "inventory", "list")
+    assert r.returncode == 0
+    assert "central-library" in r.stdout and "wlc-01" in r.stdout and "fire-station" in r.stdout
+    # credentials never reach the database
+    raw = db.read_bytes() + (db.with_suffix(".db-wal").read_bytes() if db.with_suffix(".db-wal").exists() else b"")
+    assert b"public" not in raw and b"hunter2" not in raw
+
+
+def test_reimport_removes_devices_and_keeps_ids(files):
+    tmp, inv, _ = files
+    store = Store(tmp / "n.db")
+    store.import_inventory(inventory.load(inv))
+    ids = {d.hostname: d.id for d in store.devices()}
+    smaller = (
+        textwrap.dedent(GOOD)
+        .split("  - hostname: wlc-01")[0]
+        .replace("  - name: fire-03\n    kind: fire-station\n", "")
+    )
+    inv.write_text(smaller)
+    counts = store.import_inventory(inventory.load(inv))
+    assert counts["removed_devices"] == 1 and counts["removed_sites"] == 1
+    assert {d.hostname: d.id for d in store.devices()} == {"sw-central-library": ids["sw-central-library"]}
+
+
+def test_failed_import_mid_transaction_rolls_back(files, monkeypatch):
+    tmp, inv, _ = files
+    store = Store(tmp / "n.db")
+    store.import_inventory(inventory.load(inv))
+    before = _dump(tmp / "n.db")
+    grown = inventory.load(inv)
+    grown.devices.append(
+        grown.devices[0].__class__(hostname="sw-new", address="127.0.0.9", site="nowhere", role="switch")
+    )
+    with pytest.raises(KeyError):
+        store.import_inventory(grown)  # the unknown site fails after other rows were written
+    assert _dump(tmp / "n.db") == before
