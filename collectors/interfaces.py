@@ -81,7 +81,8 @@ async def collect(session: SnmpSession) -> list[InterfaceSample]:
     need: list[OID] = []
     if any(not _text(cols[IF_NAME].get(i)) for i in indexes):
         need.append(IF_DESCR)
-    if any(cols[IF_HIGH_SPEED].get(i) is None for i in indexes):
+    # ifHighSpeed 0 means "unknown or below 1 Mb/s": ifSpeed then has the real figure.
+    if any(not cols[IF_HIGH_SPEED].get(i) for i in indexes):
         need.append(IF_SPEED)
     if any(cols[IF_HC_IN_OCTETS].get(i) is None for i in indexes):
         need.extend(COUNTERS_32)
@@ -99,9 +100,9 @@ async def collect(session: SnmpSession) -> list[InterfaceSample]:
         if high_speed:
             speed = high_speed * 1_000_000
         else:
-            # ifSpeed saturates at 4294967295 for >4G links; ifHighSpeed 0 means "unknown or < 1 Mb/s".
+            # ifSpeed is only used below ifHighSpeed's resolution (it saturates at 4294967295 above 4 Gb/s).
             speed = _int(cols.get(IF_SPEED, {}).get(index))
-            if speed is None and high_speed == 0:
+            if not speed and high_speed == 0:
                 speed = 0
         hc = cols[IF_HC_IN_OCTETS].get(index) is not None
         if hc:

@@ -137,3 +137,16 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         prom.wait(10)
         out, _ = netmon.communicate(timeout=10)
     assert netmon.returncode == 0, out
+
+
+def test_metrics_reference_lists_exactly_what_is_exposed(exposition):
+    import re
+
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "metrics.md").read_text()
+    documented = set(re.findall(r"^\| `(netmon_[a-z_]+)` \|", doc, flags=re.M))
+    exposed = set()
+    for family in text_string_to_metric_families(exposition):
+        exposed.add(family.name + "_total" if family.type == "counter" else family.name)
+    assert documented == exposed

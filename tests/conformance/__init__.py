@@ -1,0 +1,20 @@
+"""Conformance against real-device data kept beside the project, never in it.
+
+The shared fixtures (``../shared/fixtures``, see its ``NOTICE.md``) hold SNMP
+walks recorded from real switches and controllers by LibreNMS, with
+LibreNMS's own expected database rows for each walk. This suite serves the
+walks with snmpsim, polls them with netmon's real collectors and compares.
+When the folder is not there (a plain checkout, most CI runners) the whole
+suite skips with a message saying so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SNMP_FIXTURES = FIXTURES / "snmp"
+EXPECTED = SNMP_FIXTURES / "expected"
+
+MISSING_REASON = "../shared/fixtures not found: the conformance suite runs only beside the shared real-device fixtures"
