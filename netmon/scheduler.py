@@ -44,7 +44,7 @@ async def poll_and_record(poller: Poller, store: Store, device: DeviceRow, limit
 
 
 async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concurrency: int) -> list[DevicePoll]:
-    """Poll every device once, concurrently (bounded); used by ``netmon poll --all`` and the benchmark."""
+    """Poll every device once, concurrently (bounded), and record each result; ``netmon poll --all``."""
     limit = asyncio.Semaphore(concurrency)
     return list(await asyncio.gather(*(poll_and_record(poller, store, d, limit) for d in devices)))
 
