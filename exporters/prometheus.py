@@ -157,7 +157,15 @@ class StoreCollector(Collector):
         )
         for e in store.collector_error_counts():
             errors.add_metric([e["collector"], e["reason"]], float(e["count"]))
-        yield from (duration, success, errors)
+        dropped = CounterMetricFamily(
+            "netmon_snmp_dropped_packets",
+            "SNMP packets received and refused, by reason (malformed, unknown_request_id, wrong_source, "
+            "wrong_community, not_a_response, duplicate).",
+            labels=["reason"],
+        )
+        for reason, count in sorted(store.snmp_drop_counts().items()):
+            dropped.add_metric([reason], float(count))
+        yield from (duration, success, errors, dropped)
 
 
 def registry(db_path: str | Path, process_metrics: bool = True) -> CollectorRegistry:

@@ -12,6 +12,7 @@ Example ``netmon.yml``::
       timeout: 2.0                       # per request, seconds
       retries: 1
       max_repetitions: 25
+      engine: native                     # native (own SNMPv2c codec) | pysnmp; SNMPv3 always uses pysnmp
 
 Environment: ``NETMON_CONFIG`` (this file), ``NETMON_DB``,
 ``NETMON_SECRETS``, ``NETMON_INVENTORY``, ``NETMON_LISTEN``.
@@ -35,6 +36,12 @@ class SnmpSettings:
     timeout: float = 2.0
     retries: int = 1
     max_repetitions: int = 25
+    # native: netmon's own SNMPv2c codec (pysnmp for SNMPv3); pysnmp: pysnmp for everything
+    engine: str = "native"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("native", "pysnmp"):
+            raise ValueError(f"snmp.engine must be 'native' or 'pysnmp', not {self.engine!r}")
 
 
 @dataclass(frozen=True)

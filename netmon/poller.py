@@ -36,6 +36,7 @@ class DevicePoll:
     requests: int = 0
     varbinds: int = 0
     current: str = system_collector.name  # the collector running when a deadline hits
+    dropped: dict[str, int] = field(default_factory=dict)  # bad SNMP packets seen meanwhile, by reason
 
     @property
     def up(self) -> bool:
@@ -46,7 +47,7 @@ class Poller:
     def __init__(self, config: Config, secrets: Secrets, client: SnmpClient | None = None):
         self.config = config
         self.secrets = secrets
-        self.client = client or SnmpClient()
+        self.client = client or SnmpClient(config.snmp.engine)
 
     def close(self) -> None:
         self.client.close()
@@ -68,6 +69,7 @@ class Poller:
         except TimeoutError:
             self._fail(result, result.current, "deadline", f"poll exceeded its {deadline:.0f} s deadline", 0.0)
         result.duration = time.perf_counter() - t0
+        result.dropped = self.client.take_drops()
         return result
 
     async def _poll(self, device: DeviceRow, result: DevicePoll) -> None:

@@ -37,7 +37,9 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
 async def poll_and_record(poller: Poller, store: Store, device: DeviceRow, limit: asyncio.Semaphore) -> DevicePoll:
     async with limit:
         result = await poller.poll(device)
-    events = store.record_poll(device, result.started, result.system, result.interfaces, result.runs)
+    events = store.record_poll(
+        device, result.started, result.system, result.interfaces, result.runs, dropped=result.dropped
+    )
     for e in events:
         log.info("%s %s %s %s->%s %s", e["hostname"], e["kind"], e["ifname"] or "", e["old"], e["new"], e["message"])
     return result

@@ -115,6 +115,10 @@ CREATE TABLE collector_status (
     last_error_reason TEXT,
     PRIMARY KEY (device_id, collector)
 );
+CREATE TABLE snmp_drops (
+    reason TEXT PRIMARY KEY,
+    count INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE collector_errors (
     collector TEXT NOT NULL,
     reason TEXT NOT NULL,
@@ -298,8 +302,13 @@ class Store:
         system: SystemInfo | None,
         interfaces: list[InterfaceSample] | None,
         runs: list[CollectorRun],
+        dropped: dict[str, int] | None = None,
     ) -> list[dict]:
-        """Store one device poll atomically; return the events it produced."""
+        """Store one device poll atomically; return the events it produced.
+
+        ``dropped`` counts SNMP packets the engine refused meanwhile (malformed,
+        forged, late), by reason; they are added to the running totals.
+        """
         events: list[dict] = []
         up = system is not None
         with self.transaction() as conn:
@@ -359,6 +368,12 @@ class Store:
                         "ON CONFLICT(collector, reason) DO UPDATE SET count = count + 1",
                         (run.collector, run.error_reason),
                     )
+            for reason, count in (dropped or {}).items():
+                conn.execute(
+                    "INSERT INTO snmp_drops (reason, count) VALUES (?, ?) "
+                    "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
+                    (reason, count),
+                )
             for e in events:
                 conn.execute(
                     "INSERT INTO events (ts, device_id, hostname, kind, ifindex, ifname, old, new, message) "
@@ -467,6 +482,9 @@ class Store:
 
     def collector_error_counts(self) -> list[dict]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM collector_errors ORDER BY collector, reason")]
+
+    def snmp_drop_counts(self) -> dict[str, int]:
+        return {r["reason"]: r["count"] for r in self.conn.execute("SELECT reason, count FROM snmp_drops")}
 
     def events(self, limit: int = 100) -> list[dict]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]

@@ -37,6 +37,7 @@ EXPECTED = {
     "netmon_collector_duration_seconds",
     "netmon_collector_errors",
     "netmon_last_success_timestamp_seconds",
+    "netmon_snmp_dropped_packets",
 }
 
 
@@ -44,7 +45,9 @@ EXPECTED = {
 def exposition(tmp_path):
     store, dev = make_store(tmp_path / "n.db")
     store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=100), iface(2, oper=2), iface(3, name="Gi1/0/1")], OK)
-    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, octets=700), iface(2, oper=2), iface(3, name="Gi1/0/1")], OK)
+    ifs = [iface(1, octets=700), iface(2, oper=2), iface(3, name="Gi1/0/1")]
+    store.record_poll(dev, 60.0, sysinfo(7000), ifs, OK, dropped={"malformed": 2, "wrong_source": 1})
+    store.record_poll(dev, 120.0, sysinfo(13000), ifs, OK, dropped={"malformed": 1})
     return generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
 
 
@@ -59,7 +62,13 @@ def test_metric_names_and_values(exposition):
     assert [(s.labels, s.value) for s in up] == [({"device": "sw1", "site": "hall", "role": "switch"}, 1.0)]
     speed = families["netmon_interface_speed_bytes"].samples[0]
     assert speed.value == 125_000_000
-    assert families["netmon_device_uptime_seconds"].samples[0].value == 70.0
+    assert families["netmon_device_uptime_seconds"].samples[0].value == 130.0
+    dropped = {
+        s.labels["reason"]: s.value
+        for s in families["netmon_snmp_dropped_packets"].samples
+        if s.name.endswith("_total")
+    }
+    assert dropped == {"malformed": 3.0, "wrong_source": 1.0}
 
 
 def test_promtool_check_metrics_is_clean(exposition):

@@ -1,15 +1,20 @@
 """The one SNMP seam collectors use: get, get-many and bulk-walk of columns.
 
-Collectors never touch pysnmp directly. Everything they need is here:
+Collectors never touch an SNMP engine directly. Everything they need is here:
 
 * :meth:`SnmpSession.get` fetches scalars (one request for many OIDs);
 * :meth:`SnmpSession.walk_columns` walks a set of table columns with GETBULK,
-  all columns side by side in one PDU, so a 10-column table of 48 rows costs
+  all columns side by side in one PDU, so a 15-column table of 48 rows costs
   a handful of requests instead of one walk per column;
 
-and the values come back as plain Python (``int``, ``bytes``, OID tuples),
-so the engine behind this module can be profiled or replaced without
-touching a collector.
+and the values come back as plain Python (``int``, ``bytes``, OID tuples).
+
+Two engines sit behind the same interface (:class:`SnmpClient` picks one per
+session): ``native`` speaks SNMPv2c with netmon's own BER codec
+(:mod:`collectors.snmp.ber`) over one asyncio UDP socket, and ``pysnmp``
+(pysnmp 7) handles SNMPv3 (USM authentication and privacy), and SNMPv2c too
+when configured with ``engine: pysnmp``. Collectors cannot tell them apart;
+the tests run the collectors over both.
 """
 
 from __future__ import annotations
@@ -18,52 +23,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pyasn1.type import univ
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    Udp6TransportTarget,
-    UdpTransportTarget,
-    UsmUserData,
-    bulk_cmd,
-    get_cmd,
-    usm3DESEDEPrivProtocol,
-    usmAesCfb128Protocol,
-    usmAesCfb192Protocol,
-    usmAesCfb256Protocol,
-    usmDESPrivProtocol,
-    usmHMAC128SHA224AuthProtocol,
-    usmHMAC192SHA256AuthProtocol,
-    usmHMAC256SHA384AuthProtocol,
-    usmHMAC384SHA512AuthProtocol,
-    usmHMACMD5AuthProtocol,
-    usmHMACSHAAuthProtocol,
-)
-from pysnmp.proto import errind, rfc1905
-
+from collectors.snmp.ber import END_OF_MIB_VIEW, GET, GET_BULK
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials
 
 OID = tuple[int, ...]
-
-_AUTH = {
-    "md5": usmHMACMD5AuthProtocol,
-    "sha": usmHMACSHAAuthProtocol,
-    "sha224": usmHMAC128SHA224AuthProtocol,
-    "sha256": usmHMAC192SHA256AuthProtocol,
-    "sha384": usmHMAC256SHA384AuthProtocol,
-    "sha512": usmHMAC384SHA512AuthProtocol,
-}
-_PRIV = {
-    "des": usmDESPrivProtocol,
-    "3des": usm3DESEDEPrivProtocol,
-    "aes": usmAesCfb128Protocol,
-    "aes128": usmAesCfb128Protocol,
-    "aes192": usmAesCfb192Protocol,
-    "aes256": usmAesCfb256Protocol,
-}
+ENGINES = ("native", "pysnmp")
 
 # A walk stops after this many requests even if the agent keeps answering:
 # a broken agent that returns the same OIDs forever must not pin a poller.
@@ -98,7 +62,7 @@ def oid_str(oid: Iterable[int]) -> str:
 
 @dataclass(frozen=True)
 class SnmpTarget:
-    """Where and how patiently to ask. ``host`` is an address, never a name we resolve per poll."""
+    """Where and how patiently to ask. ``host`` is an IP address, never a name resolved per poll."""
 
     host: str
     port: int = 161
@@ -114,99 +78,33 @@ class SessionStats:
     seconds: float = 0.0
 
 
-_NO_VALUE = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, univ.Null)
-
-
-def _py(value):
-    """pyasn1 value -> plain Python. ``None`` for noSuchObject/noSuchInstance."""
-    if isinstance(value, univ.OctetString):
-        return bytes(value)
-    if isinstance(value, univ.Integer):
-        return int(value)
-    if isinstance(value, univ.ObjectIdentifier):
-        return tuple(value)
-    if isinstance(value, _NO_VALUE):
-        return None
-    return value.prettyPrint()
-
-
-def _auth_data(creds: SnmpCredentials):
-    if isinstance(creds, SnmpV2cCredentials):
-        return CommunityData(creds.community, mpModel=1)
-    return UsmUserData(
-        creds.user,
-        authKey=creds.auth_key,
-        privKey=creds.priv_key,
-        authProtocol=_AUTH[creds.auth_protocol] if creds.auth_protocol else None,
-        privProtocol=_PRIV[creds.priv_protocol] if creds.priv_protocol else None,
-    )
-
-
-_AUTH_FAILURES = (
-    errind.WrongDigest,
-    errind.UnknownUserName,
-    errind.UnsupportedSecurityLevel,
-    errind.DecryptionError,
-    errind.AuthenticationError,
-    errind.AuthenticationFailure,
-    errind.UnknownSecurityName,
-    errind.NotInTimeWindow,
-)
-
-
-def _classify(indication) -> SnmpError:
-    """pysnmp error indication -> our exception; the text names the failure, never a key."""
-    if isinstance(indication, errind.RequestTimedOut):
-        return SnmpTimeout(str(indication))
-    if isinstance(indication, _AUTH_FAILURES):
-        return SnmpAuthError(str(indication))
-    return SnmpError(str(indication))
-
-
-class SnmpClient:
-    """Owns the pysnmp engine. One per process (or per benchmark run); sessions are cheap."""
-
-    def __init__(self) -> None:
-        self.engine = SnmpEngine()
-
-    async def session(self, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
-        transport_cls = Udp6TransportTarget if ":" in target.host else UdpTransportTarget
-        transport = await transport_cls.create(
-            (target.host, target.port), timeout=target.timeout, retries=target.retries
-        )
-        context = ContextData(contextName=getattr(creds, "context", "") or "")
-        return SnmpSession(self.engine, target, _auth_data(creds), transport, context)
-
-    def close(self) -> None:
-        self.engine.close_dispatcher()
-
-
 @dataclass
 class SnmpSession:
-    engine: SnmpEngine
+    """What collectors call. Engines implement :meth:`_exchange`; the walking logic is shared."""
+
     target: SnmpTarget
-    auth: object
-    transport: object
-    context: ContextData
     stats: SessionStats = field(default_factory=SessionStats)
+
+    async def _exchange(
+        self, pdu_type: int, oids: Sequence[OID], max_repetitions: int = 0
+    ) -> tuple[int, int, list[tuple[OID, object]]]:
+        """Send one GET or GETBULK; return (error-status, error-index, varbinds) or raise SnmpError."""
+        raise NotImplementedError
+
+    async def _request(self, pdu_type: int, oids: Sequence[OID], max_repetitions: int = 0) -> list:
+        started = time.perf_counter()
+        error_status, error_index, varbinds = await self._exchange(pdu_type, oids, max_repetitions)
+        self.stats.requests += 1
+        self.stats.varbinds += len(varbinds)
+        self.stats.seconds += time.perf_counter() - started
+        if error_status:
+            raise SnmpError(f"agent error-status {error_status} at varbind {error_index}")
+        return varbinds
 
     async def get(self, oids: Sequence[OID]) -> dict[OID, object]:
         """GET several OIDs in one request; missing ones map to ``None``."""
-        started = time.perf_counter()
-        err_ind, err_status, err_index, var_binds = await get_cmd(
-            self.engine,
-            self.auth,
-            self.transport,
-            self.context,
-            *[ObjectType(ObjectIdentity(oid_str(o))) for o in oids],
-            lookupMib=False,
-        )
-        self._account(started, len(var_binds))
-        if err_ind:
-            raise _classify(err_ind)
-        if err_status:
-            raise SnmpError(f"{err_status.prettyPrint()} at varbind {int(err_index)}")
-        return {tuple(name): _py(value) for name, value in var_binds}
+        varbinds = await self._request(GET, oids)
+        return {oid: (None if value is END_OF_MIB_VIEW else value) for oid, value in varbinds}
 
     async def walk_columns(self, columns: Sequence[OID]) -> dict[OID, dict[OID, object]]:
         """Walk table columns with GETBULK, all of them in each request.
@@ -224,47 +122,61 @@ class SnmpSession:
             requests += 1
             if requests > MAX_REQUESTS_PER_WALK:
                 raise SnmpError(f"walk did not finish after {MAX_REQUESTS_PER_WALK} requests")
-            started = time.perf_counter()
-            err_ind, err_status, err_index, var_binds = await bulk_cmd(
-                self.engine,
-                self.auth,
-                self.transport,
-                self.context,
-                0,
-                self.target.max_repetitions,
-                *[ObjectType(ObjectIdentity(oid_str(cursor[c]))) for c in active],
-                lookupMib=False,
-            )
-            self._account(started, len(var_binds))
-            if err_ind:
-                raise _classify(err_ind)
-            if err_status:
-                raise SnmpError(f"{err_status.prettyPrint()} at varbind {int(err_index)}")
-            if not var_binds:
+            varbinds = await self._request(GET_BULK, [cursor[c] for c in active], self.target.max_repetitions)
+            if not varbinds:
                 raise SnmpError("empty GETBULK response")
             width = len(active)
             finished: set[OID] = set()
-            for i, (name, value) in enumerate(var_binds):
+            for i, (oid, value) in enumerate(varbinds):
                 column = active[i % width]
                 if column in finished:
                     continue
-                oid = tuple(name)
                 n = len(column)
-                if isinstance(value, rfc1905.EndOfMibView) or oid[:n] != column:
-                    finished.add(column)
-                    continue
-                if oid <= cursor[column]:
+                if value is END_OF_MIB_VIEW or oid[:n] != column or oid <= cursor[column]:
                     finished.add(column)
                     continue
                 cursor[column] = oid
-                result[column][oid[n:]] = _py(value)
+                result[column][oid[n:]] = value
             active = [c for c in active if c not in finished]
         return result
 
-    def _account(self, started: float, varbinds: int) -> None:
-        self.stats.requests += 1
-        self.stats.varbinds += varbinds
-        self.stats.seconds += time.perf_counter() - started
+
+class SnmpClient:
+    """Owns the engines (sockets, pysnmp's SnmpEngine). One per process; sessions are cheap.
+
+    ``engine="native"`` (the default) uses netmon's own codec for SNMPv2c and
+    pysnmp for SNMPv3; ``engine="pysnmp"`` uses pysnmp for everything.
+    """
+
+    def __init__(self, engine: str = "native") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown SNMP engine {engine!r} (one of {', '.join(ENGINES)})")
+        self.engine = engine
+        self._native = None
+        self._pysnmp = None
+
+    async def session(self, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
+        if self.engine == "native" and isinstance(creds, SnmpV2cCredentials):
+            if self._native is None:
+                from collectors.snmp.native import NativeTransport
+
+                self._native = NativeTransport()
+            return await self._native.session(target, creds)
+        if self._pysnmp is None:
+            from collectors.snmp.pysnmp_engine import PysnmpEngine
+
+            self._pysnmp = PysnmpEngine()
+        return await self._pysnmp.session(target, creds)
+
+    def take_drops(self) -> dict[str, int]:
+        """Responses dropped (malformed, forged, late) since the last call, by reason."""
+        return self._native.take_drops() if self._native else {}
+
+    def close(self) -> None:
+        if self._native is not None:
+            self._native.close()
+        if self._pysnmp is not None:
+            self._pysnmp.close()
 
 
 async def open_session(client: SnmpClient, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:

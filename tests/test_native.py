@@ -1,0 +1,126 @@
+"""The native SNMPv2c engine on the wire: forged, malformed and late packets are dropped and counted."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto import api
+from pysnmp.proto.api import v2c
+
+from collectors.snmp.credentials import SnmpV2cCredentials
+from collectors.snmp.session import SnmpClient, SnmpTarget, SnmpTimeout
+
+P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
+
+
+def reply_to(request: bytes, community: bytes | None = None, request_id: int | None = None, pdu_cls=None) -> bytes:
+    """A response built with pysnmp (an independent encoder) to a request we received."""
+    msg, _ = decoder.decode(request, asn1Spec=P.Message())
+    req_pdu = P.apiMessage.get_pdu(msg)
+    out = P.Message()
+    P.apiMessage.set_defaults(out)
+    P.apiMessage.set_community(out, community if community is not None else P.apiMessage.get_community(msg))
+    pdu = (pdu_cls or P.ResponsePDU)()
+    P.apiPDU.set_defaults(pdu)
+    P.apiPDU.set_request_id(pdu, request_id if request_id is not None else P.apiPDU.get_request_id(req_pdu))
+    P.apiPDU.set_varbinds(pdu, [(SYS_NAME, v2c.OctetString(b"real-answer"))])
+    P.apiMessage.set_pdu(out, pdu)
+    return encoder.encode(out)
+
+
+class Agent(asyncio.DatagramProtocol):
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+        self.requests = 0
+        self.tasks: set = set()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.requests += 1
+        task = asyncio.ensure_future(self.behaviour(self, data, addr))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+async def run_against(behaviour, timeout=1.0, retries=0):
+    loop = asyncio.get_running_loop()
+    transport, agent = await loop.create_datagram_endpoint(lambda: Agent(behaviour), local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    client = SnmpClient("native")
+    try:
+        session = await client.session(SnmpTarget("127.0.0.1", port, timeout, retries), SnmpV2cCredentials("p", "c0mm"))
+        try:
+            value = await session.get([SYS_NAME])
+        except SnmpTimeout as exc:
+            value = exc
+        await asyncio.sleep(0.2)  # let stragglers arrive
+        return value, client.take_drops(), agent.requests
+    finally:
+        client.close()
+        transport.close()
+
+
+def test_forged_and_malformed_answers_are_dropped_and_counted():
+    async def hostile(agent, request, addr):
+        loop = asyncio.get_running_loop()
+        spoof, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+        agent.transport.sendto(b"\x30\x05\x02\x01\x01\x04", addr)  # truncated
+        agent.transport.sendto(b"not snmp at all", addr)
+        agent.transport.sendto(reply_to(request, request_id=7), addr)  # nobody asked
+        agent.transport.sendto(reply_to(request, community=b"guess"), addr)
+        agent.transport.sendto(reply_to(request, pdu_cls=P.GetRequestPDU), addr)
+        spoof.sendto(reply_to(request), addr)  # right request-id, wrong port
+        spoof.close()
+        await asyncio.sleep(0.05)
+        agent.transport.sendto(reply_to(request), addr)  # the real answer
+        await asyncio.sleep(0.05)
+        agent.transport.sendto(reply_to(request), addr)  # a duplicate, after the request completed
+
+    value, drops, _ = asyncio.run(run_against(hostile))
+    assert value == {SYS_NAME: b"real-answer"}
+    assert drops == {
+        "malformed": 2,
+        "unknown_request_id": 2,
+        "wrong_community": 1,
+        "not_a_response": 1,
+        "wrong_source": 1,
+    }
+
+
+def test_late_answer_to_first_try_completes_the_retry():
+    async def slow_once(agent, request, addr):
+        if agent.requests == 1:
+            await asyncio.sleep(0.3)  # answers the first try after its 0.2 s timeout
+            agent.transport.sendto(reply_to(request), addr)
+
+    value, drops, requests = asyncio.run(run_against(slow_once, timeout=0.2, retries=1))
+    assert value == {SYS_NAME: b"real-answer"} and requests == 2 and drops == {}
+
+
+def test_silence_is_a_timeout_after_all_retries():
+    async def silent(agent, request, addr):
+        return None
+
+    value, _, requests = asyncio.run(run_against(silent, timeout=0.1, retries=2))
+    assert isinstance(value, SnmpTimeout) and requests == 3
+    assert "c0mm" not in str(value)
+
+
+@pytest.mark.parametrize("host", ["not-an-address", "sw1.example"])
+def test_names_are_refused_not_resolved(host):
+    async def go():
+        client = SnmpClient("native")
+        try:
+            await client.session(SnmpTarget(host, 161), SnmpV2cCredentials("p", "c"))
+        finally:
+            client.close()
+
+    from collectors.snmp.session import SnmpError
+
+    with pytest.raises(SnmpError, match="not an IP address"):
+        asyncio.run(go())
