@@ -1,4 +1,4 @@
-"""Smoke test of bench/poll.py: three pollers, same agent, same columns, same varbind counts."""
+"""Smoke test of bench/poll.py: four pollers, one agent, the same columns and varbind counts."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def test_bench_poll_smoke():
     assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
     result = json.loads(proc.stdout)
     pollers = result["pollers"]
-    assert set(pollers) == {"netmon", "snmpbulkwalk", "snmp_exporter"}
+    assert set(pollers) == {"netmon", "netmon-pysnmp", "snmpbulkwalk", "snmp_exporter"}
     counts = {name: p["varbinds"] for name, p in pollers.items()}
     assert all(n > 0 for n in counts.values()), counts
-    # 3 switches x (8 ports + 2 uplinks + 1 SVI) x 15 columns, and all three pollers agree exactly here
+    # 3 switches x (8 ports + 2 uplinks + 1 SVI) x 15 columns, and all four pollers agree exactly here
     assert counts == {name: 3 * 11 * 15 for name in counts}, counts
     assert not result["warnings"], result["warnings"]
     assert pollers["netmon"]["second_pass_devices"] == []
