@@ -53,8 +53,8 @@ def _text(value: object) -> str:
     return ""
 
 
-async def _poll(port: int, name: str) -> PolledDevice:
-    client = SnmpClient()
+async def _poll(port: int, name: str, engine: str = "native") -> PolledDevice:
+    client = SnmpClient(engine)
     try:
         target = SnmpTarget("127.0.0.1", port, timeout=TARGET_TIMEOUT, retries=1)
         session = await client.session(target, SnmpV2cCredentials(profile=f"conformance-{name}", community=name))
@@ -86,12 +86,12 @@ def walk_agent(tmp_path_factory):
 @pytest.fixture(scope="session")
 def poll(walk_agent):
     """``poll(name)`` -> :class:`PolledDevice`; each walk is polled once per session."""
-    cache: dict[str, PolledDevice] = {}
+    cache: dict[tuple[str, str], PolledDevice] = {}
 
-    def _get(name: str) -> PolledDevice:
-        if name not in cache:
-            cache[name] = asyncio.run(_poll(walk_agent.port, name))
-        return cache[name]
+    def _get(name: str, engine: str = "native") -> PolledDevice:
+        if (name, engine) not in cache:
+            cache[(name, engine)] = asyncio.run(_poll(walk_agent.port, name, engine))
+        return cache[(name, engine)]
 
     return _get
 
