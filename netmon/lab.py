@@ -102,7 +102,7 @@ class Lab:
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
@@ -402,7 +402,9 @@ class Simulator:
         args += [
             f"--data-dir={self.data_dir}",
             f"--max-var-binds={self.max_var_binds}",
-            f"--agent-udpv4-endpoint={self.host}:{self.port}",
+            f"--agent-udpv6-endpoint=[{self.host}]:{self.port}"
+            if ":" in self.host
+            else f"--agent-udpv4-endpoint={self.host}:{self.port}",
         ]
         env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
         log = open(self.log_path, "w")  # noqa: SIM115 - lives as long as the process

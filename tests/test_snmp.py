@@ -17,10 +17,14 @@ ENGINES = ["native", "pysnmp"]
 
 
 def collect(port, creds, *collectors, timeout=2.0, retries=1, engine="native"):
+    return collect_at("127.0.0.1", port, creds, *collectors, timeout=timeout, retries=retries, engine=engine)
+
+
+def collect_at(host, port, creds, *collectors, timeout=2.0, retries=1, engine="native"):
     async def go():
         client = SnmpClient(engine)
         try:
-            session = await client.session(SnmpTarget("127.0.0.1", port, timeout, retries), creds)
+            session = await client.session(SnmpTarget(host, port, timeout, retries), creds)
             return [await c.collect(session) for c in collectors], session.stats
         finally:
             client.close()
@@ -95,6 +99,17 @@ def test_unknown_community_is_a_timeout(lab, engine):
         collect(
             lab.agent_port, SnmpV2cCredentials("t", "no-such-device"), system, timeout=0.3, retries=0, engine=engine
         )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ipv6_management_address(lab, tmp_path, engine):
+    port = lab_mod.free_udp_port("::1")
+    with lab_mod.Simulator(lab.data_dir, port, tmp_path, v3_users=[], host="::1"):
+        dev = next(d for d in lab.devices if d.role == "switch" and not d.v3)
+        (sysinfo, ifs), _ = collect_at(
+            "::1", port, SnmpV2cCredentials("t", dev.hostname), system, interfaces, engine=engine
+        )
+    assert sysinfo.name == dev.hostname and len(ifs) == 27
 
 
 def _identity(i):
