@@ -414,11 +414,31 @@ class Simulator:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"snmpsim exited with {self.proc.returncode}; see {self.log_path}")
-            if "Listening at" in self.log_path.read_text(errors="replace"):
+            if "Listening at" in self.log_path.read_text(errors="replace") and self._answers():
                 return self
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"snmpsim did not start within {ready_timeout:.0f} s; see {self.log_path}")
+
+    def _answers(self) -> bool:
+        """True once the agent answers an SNMPv3 engine-discovery probe.
+
+        snmpsim prints "Listening at" a moment before it really serves: a request sent
+        right then is lost. Any answer to the probe (a Report) proves it is serving.
+        """
+        from collectors.snmp import ber, usm
+
+        probe = usm.encode_message(
+            1, usm.FLAG_REPORTABLE, b"", 0, 0, b"", usm.scoped_pdu(b"", b"", ber.encode_pdu(ber.GET, 1, []))
+        )
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            s.sendto(probe, (self.host, self.port))
+            try:
+                return bool(s.recv(65535))
+            except OSError:
+                return False
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -140,6 +140,10 @@ V3_CASES = [
     ("SHA256", "AES256", "sha256", "aes256"),
     ("SHA384", "AES128", "sha384", "aes128"),
     ("SHA512", "AES256", "sha512", "aes256"),
+    # SHA-1 is too short for an AES-256 key: this one exercises the (Reeder) key extension.
+    ("SHA", "AES256", "sha", "aes256"),
+    # 3DES is served by pysnmp even under the native engine.
+    ("SHA256", "3DES", "sha256", "3des"),
 ]
 AUTH_KEY, PRIV_KEY = "v3-auth-key-123", "v3-priv-key-456"
 
@@ -160,21 +164,61 @@ def v3_agent(lab, tmp_path_factory):
     sim.stop()
 
 
-@pytest.mark.parametrize("case", V3_CASES, ids=_user)
-def test_v3_security_levels(lab, v3_agent, case):
-    dev = next(d for d in lab.devices if d.role == "switch")
-    creds = SnmpV3Credentials(
+def _v3_creds(case, context):
+    return SnmpV3Credentials(
         "t",
         _user(case),
         auth_protocol=case[2],
         auth_key=AUTH_KEY if case[2] else None,
         priv_protocol=case[3],
         priv_key=PRIV_KEY if case[3] else None,
-        context=dev.hostname,
+        context=context,
     )
-    (sysinfo, ifs), _ = collect(v3_agent, creds, system, interfaces)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", V3_CASES, ids=_user)
+def test_v3_security_levels(lab, v3_agent, case, engine):
+    dev = next(d for d in lab.devices if d.role == "switch")
+    (sysinfo, ifs), _ = collect(v3_agent, _v3_creds(case, dev.hostname), system, interfaces, engine=engine)
     assert sysinfo.name == dev.hostname
     assert len(ifs) == 27
+
+
+def test_v3_native_engine_resynchronises_clock_and_engine(lab, v3_agent):
+    """A stale clock draws a notInTimeWindow report, a wrong engine ID an unknownEngineID one: both recover."""
+    dev = next(d for d in lab.devices if d.role == "switch")
+    creds = _v3_creds(("SHA256", "AES256", "sha256", "aes256"), dev.hostname)
+
+    async def go():
+        client = SnmpClient("native")
+        try:
+            session = await client.session(SnmpTarget("127.0.0.1", v3_agent, 2.0, 0), creds)
+            first = await session.get([system.SYS_NAME])
+            state = client._native._engines[session.peer]
+            state.time += 100_000  # far outside the 150 s window
+            second = await session.get([system.SYS_NAME])
+            requests_after_resync = session.stats.requests
+            state = client._native._engines[session.peer]
+            client._native._engines[session.peer] = type(state)(
+                b"\x80\x00\x00\x00\x01bogus", state.boots, state.time, state.synced_at
+            )
+            third = await session.get([system.SYS_NAME])
+            return (
+                first,
+                second,
+                third,
+                requests_after_resync,
+                client._native._engines[session.peer].engine_id,
+                state.engine_id,
+            )
+        finally:
+            client.close()
+
+    first, second, third, requests, engine_id, real_engine_id = asyncio.run(go())
+    assert first == second == third == {system.SYS_NAME: dev.hostname.encode()}
+    assert requests == 2  # the report round trip is inside one request
+    assert engine_id == real_engine_id  # rediscovered
 
 
 @pytest.mark.parametrize(
@@ -185,7 +229,8 @@ def test_v3_security_levels(lab, v3_agent, case):
     ],
     ids=["wrong-auth-key", "unknown-user"],
 )
-def test_v3_rejections_are_auth_errors_without_secrets(v3_agent, creds):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_v3_rejections_are_auth_errors_without_secrets(v3_agent, creds, engine):
     with pytest.raises(SnmpAuthError) as err:
-        collect(v3_agent, creds, system, timeout=1.0, retries=0)
+        collect(v3_agent, creds, system, timeout=1.0, retries=0, engine=engine)
     assert AUTH_KEY not in str(err.value) and PRIV_KEY not in str(err.value) and "wrong-auth-key" not in str(err.value)

@@ -33,6 +33,8 @@ class _Upstream(asyncio.DatagramProtocol):
         self.relay, self.client = relay, client
 
     def datagram_received(self, data, addr):
+        if self.relay.tamper is not None:
+            self.relay.front.sendto(self.relay.tamper(data), self.client)  # a forged copy first
         self.relay.front.sendto(data, self.client)
 
 
@@ -51,6 +53,7 @@ class DelayRelay:
     async def start(cls, target: tuple[str, int], delay: float, host: str = "127.0.0.1") -> DelayRelay:
         self = cls()
         self.target, self.delay = target, delay
+        self.tamper = None  # optional: bytes -> bytes, sent before each genuine answer
         self.upstreams: dict = {}
         self.pending: set = set()
         loop = asyncio.get_running_loop()

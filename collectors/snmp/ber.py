@@ -117,6 +117,27 @@ def encode_oid(oid: Sequence[int]) -> bytes:
     return _tlv(T_OID, bytes(out))
 
 
+def encode_octets(value: bytes) -> bytes:
+    return _tlv(T_OCTET_STRING, value)
+
+
+def encode_sequence(*parts: bytes) -> bytes:
+    return _tlv(T_SEQUENCE, b"".join(parts))
+
+
+def encode_pdu(
+    pdu_type: int, request_id: int, oids: Sequence[Sequence[int]], non_repeaters: int = 0, max_repetitions: int = 0
+) -> bytes:
+    """A GetRequest, GetNextRequest or GetBulkRequest PDU with NULL values."""
+    null = b"\x05\x00"
+    varbinds = b"".join(_tlv(T_SEQUENCE, encode_oid(o) + null) for o in oids)
+    if pdu_type == GET_BULK:
+        head = encode_integer(non_repeaters) + encode_integer(max_repetitions)
+    else:
+        head = encode_integer(0) + encode_integer(0)
+    return _tlv(pdu_type, encode_integer(request_id) + head + _tlv(T_SEQUENCE, varbinds))
+
+
 def encode_request(
     community: bytes,
     pdu_type: int,
@@ -126,21 +147,15 @@ def encode_request(
     max_repetitions: int = 0,
     version: int = VERSION_2C,
 ) -> bytes:
-    """A GetRequest, GetNextRequest or GetBulkRequest with NULL values."""
-    null = b"\x05\x00"
-    varbinds = b"".join(_tlv(T_SEQUENCE, encode_oid(o) + null) for o in oids)
-    if pdu_type == GET_BULK:
-        head = encode_integer(non_repeaters) + encode_integer(max_repetitions)
-    else:
-        head = encode_integer(0) + encode_integer(0)
-    pdu = _tlv(pdu_type, encode_integer(request_id) + head + _tlv(T_SEQUENCE, varbinds))
+    """An SNMPv1/v2c message carrying :func:`encode_pdu`."""
+    pdu = encode_pdu(pdu_type, request_id, oids, non_repeaters, max_repetitions)
     return _tlv(T_SEQUENCE, encode_integer(version) + _tlv(T_OCTET_STRING, community) + pdu)
 
 
 # -- decoding -------------------------------------------------------------------
 
 
-def _read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, start of value, end of value) of the TLV at ``pos``; bounds-checked against ``end``."""
     if pos + 2 > end:
         raise BerError("truncated")
@@ -158,14 +173,14 @@ def _read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + n
 
 
-def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _read_header(data, pos, end)
+def expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = read_header(data, pos, end)
     if got != tag:
         raise BerError(f"expected tag 0x{tag:02x}, got 0x{got:02x}")
     return start, stop
 
 
-def _int(data: bytes, start: int, stop: int) -> int:
+def decode_int(data: bytes, start: int, stop: int) -> int:
     if start == stop:
         raise BerError("empty INTEGER")
     return int.from_bytes(data[start:stop], "big", signed=True)
@@ -193,7 +208,7 @@ def decode_oid(body: bytes) -> OID:
 
 def _value(tag: int, data: bytes, start: int, stop: int):
     if tag == T_INTEGER:
-        return _int(data, start, stop)
+        return decode_int(data, start, stop)
     if tag in _UNSIGNED_LIMIT:
         if start == stop:
             raise BerError("empty number")
@@ -216,38 +231,62 @@ def _value(tag: int, data: bytes, start: int, stop: int):
     raise BerError(f"unsupported value tag 0x{tag:02x}")
 
 
-def decode_message(data: bytes) -> Message:
-    """Decode a whole SNMPv1/v2c message; raise :class:`BerError` on anything malformed."""
-    end = len(data)
-    start, stop = _expect(data, 0, end, T_SEQUENCE)
-    if stop != end:
-        raise BerError("trailing bytes after message")
-    s, e = _expect(data, start, stop, T_INTEGER)
-    version = _int(data, s, e)
-    if version not in (VERSION_1, VERSION_2C):
-        raise BerError(f"not SNMPv1/v2c (version {version})")
-    s, e = _expect(data, e, stop, T_OCTET_STRING)
-    community = data[s:e]
-    pdu_type, pdu_start, pdu_stop = _read_header(data, e, stop)
-    if pdu_type not in (GET, GET_NEXT, RESPONSE, SET, GET_BULK, REPORT) or pdu_stop != stop:
+@dataclass(frozen=True, slots=True)
+class Pdu:
+    pdu_type: int
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[tuple[OID, object]]
+
+
+def decode_pdu(data: bytes, pos: int, end: int) -> tuple[Pdu, int]:
+    """Decode the PDU at ``pos``; return it and the offset just after it."""
+    pdu_type, pdu_start, pdu_stop = read_header(data, pos, end)
+    if pdu_type not in (GET, GET_NEXT, RESPONSE, SET, GET_BULK, REPORT):
         raise BerError(f"unexpected PDU 0x{pdu_type:02x}")
-    s, e = _expect(data, pdu_start, pdu_stop, T_INTEGER)
-    request_id = _int(data, s, e)
-    s, e = _expect(data, e, pdu_stop, T_INTEGER)
-    error_status = _int(data, s, e)
-    s, e = _expect(data, e, pdu_stop, T_INTEGER)
-    error_index = _int(data, s, e)
-    pos, list_stop = _expect(data, e, pdu_stop, T_SEQUENCE)
+    s, e = expect(data, pdu_start, pdu_stop, T_INTEGER)
+    request_id = decode_int(data, s, e)
+    s, e = expect(data, e, pdu_stop, T_INTEGER)
+    error_status = decode_int(data, s, e)
+    s, e = expect(data, e, pdu_stop, T_INTEGER)
+    error_index = decode_int(data, s, e)
+    pos, list_stop = expect(data, e, pdu_stop, T_SEQUENCE)
     if list_stop != pdu_stop:
         raise BerError("trailing bytes after varbind list")
     varbinds = []
     while pos < list_stop:
-        vb_start, vb_stop = _expect(data, pos, list_stop, T_SEQUENCE)
-        s, e = _expect(data, vb_start, vb_stop, T_OID)
+        vb_start, vb_stop = expect(data, pos, list_stop, T_SEQUENCE)
+        s, e = expect(data, vb_start, vb_stop, T_OID)
         oid = decode_oid(data[s:e])
-        tag, vs, ve = _read_header(data, e, vb_stop)
+        tag, vs, ve = read_header(data, e, vb_stop)
         if ve != vb_stop:
             raise BerError("trailing bytes in varbind")
         varbinds.append((oid, _value(tag, data, vs, ve)))
         pos = vb_stop
-    return Message(version, community, pdu_type, request_id, error_status, error_index, varbinds)
+    return Pdu(pdu_type, request_id, error_status, error_index, varbinds), pdu_stop
+
+
+def message_version(data: bytes) -> int:
+    """The msgVersion of an SNMP message (0 v1, 1 v2c, 3 v3), read without decoding the rest."""
+    start, stop = expect(data, 0, len(data), T_SEQUENCE)
+    s, e = expect(data, start, stop, T_INTEGER)
+    return decode_int(data, s, e)
+
+
+def decode_message(data: bytes) -> Message:
+    """Decode a whole SNMPv1/v2c message; raise :class:`BerError` on anything malformed."""
+    end = len(data)
+    start, stop = expect(data, 0, end, T_SEQUENCE)
+    if stop != end:
+        raise BerError("trailing bytes after message")
+    s, e = expect(data, start, stop, T_INTEGER)
+    version = decode_int(data, s, e)
+    if version not in (VERSION_1, VERSION_2C):
+        raise BerError(f"not SNMPv1/v2c (version {version})")
+    s, e = expect(data, e, stop, T_OCTET_STRING)
+    community = data[s:e]
+    pdu, pdu_stop = decode_pdu(data, e, stop)
+    if pdu_stop != stop:
+        raise BerError("trailing bytes after PDU")
+    return Message(version, community, pdu.pdu_type, pdu.request_id, pdu.error_status, pdu.error_index, pdu.varbinds)

@@ -10,11 +10,11 @@ Collectors never touch an SNMP engine directly. Everything they need is here:
 and the values come back as plain Python (``int``, ``bytes``, OID tuples).
 
 Two engines sit behind the same interface (:class:`SnmpClient` picks one per
-session): ``native`` speaks SNMPv2c with netmon's own BER codec
-(:mod:`collectors.snmp.ber`) over one asyncio UDP socket, and ``pysnmp``
-(pysnmp 7) handles SNMPv3 (USM authentication and privacy), and SNMPv2c too
-when configured with ``engine: pysnmp``. Collectors cannot tell them apart;
-the tests run the collectors over both.
+session): ``native`` speaks SNMPv2c and SNMPv3/USM with netmon's own BER codec
+(:mod:`collectors.snmp.ber`, :mod:`collectors.snmp.usm`) over one asyncio UDP
+socket, and ``pysnmp`` (pysnmp 7), the reference, used for 3DES privacy and for
+everything when configured with ``engine: pysnmp``. Collectors cannot tell
+them apart; the tests run the collectors over both.
 """
 
 from __future__ import annotations
@@ -141,11 +141,18 @@ class SnmpSession:
         return result
 
 
+def _native_can(creds: SnmpCredentials) -> bool:
+    from collectors.snmp.usm import NATIVE_PRIV
+
+    return isinstance(creds, SnmpV2cCredentials) or creds.priv_protocol in (None, *NATIVE_PRIV)
+
+
 class SnmpClient:
     """Owns the engines (sockets, pysnmp's SnmpEngine). One per process; sessions are cheap.
 
     ``engine="native"`` (the default) uses netmon's own codec for SNMPv2c and
-    pysnmp for SNMPv3; ``engine="pysnmp"`` uses pysnmp for everything.
+    SNMPv3 (every auth protocol; DES and AES privacy) and pysnmp for 3DES;
+    ``engine="pysnmp"`` uses pysnmp for everything.
     """
 
     def __init__(self, engine: str = "native") -> None:
@@ -156,7 +163,7 @@ class SnmpClient:
         self._pysnmp = None
 
     async def session(self, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
-        if self.engine == "native" and isinstance(creds, SnmpV2cCredentials):
+        if self.engine == "native" and _native_can(creds):
             if self._native is None:
                 from collectors.snmp.native import NativeTransport
 
