@@ -56,8 +56,14 @@ class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults`: merged keys may be overridden, that is the point
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise yaml.constructor.ConstructorError(None, None, "a key must be plain text", key_node.start_mark)
+            if key in (_LINE, _LINES):
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is a reserved key", key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
@@ -106,10 +112,12 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
     def bad(line: int, message: str) -> None:
         problems.append(f"{path}:{line}: {message}")
 
-    if doc is None:
-        doc = {_LINE: 1, _LINES: {}}
     if not isinstance(doc, dict):
+        # An empty or truncated file must never read as "the network has no devices".
         raise InventoryError([f"{path}:1: the inventory must be a mapping with 'sites' and 'devices'"])
+    for key in ("sites", "devices"):
+        if key not in doc:
+            bad(1, f"no '{key}' list (write '{key}: []' to declare none)")
     for key in doc:
         if key not in ("sites", "devices", _LINE, _LINES):
             bad(_line(doc, key), f"unknown top-level key {key!r} (expected 'sites' and 'devices')")

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_inventory_validate)
     i = inv_sub.add_parser("import", help="validate and load an inventory file into the database (all or nothing)")
     i.add_argument("file")
+    i.add_argument(
+        "--prune",
+        action="store_true",
+        help="also remove devices and sites the file does not declare, with their state and history",
+    )
     i.set_defaults(func=cmd_inventory_import)
     lst = inv_sub.add_parser("list", help="print sites and devices")
     lst.set_defaults(func=cmd_inventory_list)
@@ -120,17 +125,19 @@ def open_store(cfg: config_mod.Config):
     return Store(cfg.db)
 
 
-def _profiles(cfg: config_mod.Config):
-    if cfg.secrets is None:
-        print("netmon: no secrets file configured; credential profile names are not checked", file=sys.stderr)
-        return None, None
-    s = load_secrets(cfg)
-    return set(s.snmp), set(s.ssh)
-
-
 def load_inventory(cfg: config_mod.Config, path: str | Path) -> inventory.Inventory:
-    snmp, ssh = _profiles(cfg)
-    return inventory.load(path, snmp_profiles=snmp, ssh_profiles=ssh)
+    """Load and validate, credential profile names included: without a secrets file every profile is unknown."""
+    s = load_secrets(cfg)
+    try:
+        return inventory.load(path, snmp_profiles=set(s.snmp), ssh_profiles=set(s.ssh))
+    except inventory.InventoryError as exc:
+        if cfg.secrets is None and any("credential profile" in p for p in exc.problems):
+            exc.problems.append(
+                "netmon: no secrets file configured (--secrets, $NETMON_SECRETS or 'secrets:' in the "
+                "configuration), so every credential profile is unknown"
+            )
+            exc.args = ("\n".join(exc.problems),)
+        raise
 
 
 # -- commands -----------------------------------------------------------------
@@ -147,11 +154,15 @@ def cmd_inventory_import(args) -> int:
     cfg = load_config(args)
     inv = load_inventory(cfg, args.file)
     store = open_store(cfg)
-    counts = store.import_inventory(inv)
-    print(
-        f"imported {counts['sites']} sites and {counts['devices']} devices into {cfg.db}"
-        f" (removed {counts['removed_sites']} sites, {counts['removed_devices']} devices)"
-    )
+    counts = store.import_inventory(inv, prune=args.prune)
+    print(f"imported {counts['sites']} sites and {counts['devices']} devices into {cfg.db}")
+    if args.prune:
+        print(f"removed {counts['removed_sites']} sites and {counts['removed_devices']} devices not in {args.file}")
+    elif counts["kept_undeclared_devices"]:
+        print(
+            f"kept {counts['kept_undeclared_devices']} devices that {args.file} does not declare "
+            "(--prune removes them and their history)"
+        )
     return 0
 
 
@@ -329,11 +340,9 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
     secrets = load_secrets(cfg)
     store = open_store(cfg)
     if cfg.inventory is not None:
-        snmp, ssh = set(secrets.snmp), set(secrets.ssh)
-        inv = inventory.load(
-            cfg.inventory, snmp_profiles=snmp if cfg.secrets else None, ssh_profiles=ssh if cfg.secrets else None
+        store.import_inventory(
+            inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
         )
-        store.import_inventory(inv)
     devices = store.devices()
     if not devices:
         raise UserError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")

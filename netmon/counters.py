@@ -3,19 +3,24 @@
 The rules, in order (the first that applies wins):
 
 1. no previous sample: no delta (``first``), the sample is the baseline;
-2. the device rebooted (sysUpTime went backwards, and not because the
-   32-bit TimeTicks wrapped after 497 days): 0 (``reboot``);
+2. the device restarted: sysUpTime advanced clearly less than the wall
+   clock did (it went back, or a reboot during a long outage left it
+   smaller than expected); the 497-day TimeTicks wrap is not a restart:
+   0 (``reboot``);
 3. ifCounterDiscontinuityTime changed: 0 (``discontinuity``);
 4. the counter grew: the difference (``ok``);
 5. it went back: a Counter32 is taken to have wrapped once (``wrap``); a
    Counter64 cannot wrap in practice, so it was reset (``reset``, 0);
-6. a delta above what the link could carry in the elapsed time (or, with no
-   known speed, a Counter32 move of more than half its range) is not
-   believed (``implausible``, 0).
+6. a delta above what the link could carry in the elapsed time, or a
+   Counter32 move of more than half its range (a wrap cannot be told from
+   a counter clear past that), is not believed (``implausible``, 0).
 
 A rule that drops a delta loses at most one interval of traffic. That is
 the trade: never a negative, never a spike, so reports and Prometheus
-``rate()`` on the totals we expose stay truthful.
+``rate()`` on the totals we expose stay truthful. The price of the
+half-range rule: a 32-bit-only interface carrying more than 2**31 octets
+in one interval (286 Mb/s over a minute) is under-counted; such links have
+64-bit counters on any device built this century.
 """
 
 from __future__ import annotations
@@ -44,21 +49,22 @@ class Delta:
 
 
 def rebooted(prev_ticks: int | None, cur_ticks: int | None, elapsed_s: float) -> bool:
-    """True when sysUpTime went backwards for a reason other than its own wrap.
+    """True when sysUpTime advanced clearly less than the wall clock did.
 
-    TimeTicks wrap after 2**32 / 100 s (497 days). A wrap is recognised when
-    the previous value plus the elapsed wall time crosses 2**32 and the new
-    value lands near where that arithmetic predicts.
+    The expected value is the previous one plus the elapsed time, modulo
+    2**32 (TimeTicks wrap after 497 days). Behind the expectation by more
+    than 10 s or 5 % means a restart, whether the uptime went backwards or a
+    reboot during a long outage left it merely smaller than expected. A
+    little ahead is clock drift; ahead by more than a minute or the whole
+    interval is not the same uptime any more (a swapped device): a restart too.
     """
-    if prev_ticks is None or cur_ticks is None or cur_ticks >= prev_ticks:
+    if prev_ticks is None or cur_ticks is None:
         return False
-    advanced = prev_ticks + max(elapsed_s, 0.0) * 100
-    if advanced >= TICKS_MODULUS:
-        expected = advanced - TICKS_MODULUS
-        tolerance = max(1000.0, elapsed_s * 100 * 0.1)
-        if abs(cur_ticks - expected) <= tolerance:
-            return False
-    return True
+    elapsed_ticks = max(elapsed_s, 0.0) * 100
+    expected = (prev_ticks + int(elapsed_ticks)) % TICKS_MODULUS
+    behind = (expected - cur_ticks) % TICKS_MODULUS
+    ahead = (cur_ticks - expected) % TICKS_MODULUS
+    return behind > max(1000.0, elapsed_ticks * 0.05) and ahead > max(6000.0, elapsed_ticks)
 
 
 def counter_delta(
@@ -96,11 +102,10 @@ def counter_delta(
         delta, reason = diff + modulus, "wrap"
     else:
         return Delta(0, "reset")
-    if max_rate is not None and max_rate > 0:
-        if delta > max_rate * max(elapsed, 1.0) * RATE_SLACK:
-            return Delta(0, "implausible")
-    elif bits == 32 and delta > modulus // 2:
-        # Without a line rate, a Counter32 that moved more than half its range either
-        # way in one interval cannot be told from a reset: do not believe it.
+    if max_rate is not None and max_rate > 0 and delta > max_rate * max(elapsed, 1.0) * RATE_SLACK:
+        return Delta(0, "implausible")
+    if bits == 32 and delta > modulus // 2:
+        # A Counter32 that moved more than half its range in one interval cannot be
+        # told from a cleared counter: do not believe it, whatever the line rate.
         return Delta(0, "implausible")
     return Delta(delta, reason)

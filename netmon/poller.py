@@ -68,6 +68,11 @@ class Poller:
                 await self._poll(device, result)
         except TimeoutError:
             self._fail(result, result.current, "deadline", f"poll exceeded its {deadline:.0f} s deadline", 0.0)
+        except SnmpError as exc:  # opening the session (e.g. a bad address)
+            self._fail(result, result.current, exc.reason, str(exc), 0.0)
+        except Exception as exc:  # a bug outside the collectors: a result all the same
+            log.exception("%s: poll failed", device.hostname)
+            self._fail(result, result.current, "internal", type(exc).__name__, 0.0)
         result.duration = time.perf_counter() - t0
         result.dropped = self.client.take_drops()
         return result

@@ -1,11 +1,17 @@
 """The scheduler: every device polled at its own interval, none waiting on another.
 
 One apscheduler (asyncio) job per device. A job polls its device under a
-shared semaphore (bounded concurrency) and a per-device deadline, then
-writes the result in one transaction. ``max_instances=1`` with ``coalesce``
-means a device still being polled when its next turn comes is skipped, not
-stacked. First runs are spread over the interval by a stable hash of the
-hostname, so 290 switches do not all fire in the same second.
+shared semaphore (bounded concurrency) and a per-device deadline, then hands
+the result to a single writer thread that stores it in one transaction: the
+event loop never waits on SQLite (a locked database delays the writes, not
+the polls). ``max_instances=1`` with ``coalesce`` means a device still being
+polled when its next turn comes is skipped, not stacked. First runs are
+spread over the interval by a stable hash of the hostname, so 290 switches
+do not all fire in the same second.
+
+The scheduler watches the store's inventory generation: after ``netmon
+inventory import``, new devices get jobs, removed ones lose theirs, changed
+ones are rescheduled, without a restart.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import logging
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,6 +31,7 @@ from netmon.poller import DevicePoll, Poller
 from netmon.store import DeviceRow, Store
 
 log = logging.getLogger(__name__)
+INVENTORY_CHECK_SECONDS = 10
 
 
 def first_run_offset(hostname: str, interval: int, spread: float) -> float:
@@ -34,12 +42,28 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
     return (zlib.crc32(hostname.encode()) % 10_000) / 10_000 * window
 
 
-async def poll_and_record(poller: Poller, store: Store, device: DeviceRow, limit: asyncio.Semaphore) -> DevicePoll:
+def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
+    try:
+        return store.record_poll(
+            device, result.started, result.system, result.interfaces, result.runs, dropped=result.dropped
+        )
+    except Exception:
+        # A store failure (disk full, locked too long, a bug) must not leave the device
+        # looking as it did at its last good poll: mark its state unknown instead.
+        log.exception("%s: could not store the poll result", device.hostname)
+        try:
+            store.record_failure(device, result.started)
+        except Exception:
+            log.exception("%s: could not record the store failure either", device.hostname)
+        return []
+
+
+async def poll_and_record(
+    poller: Poller, store: Store, device: DeviceRow, limit: asyncio.Semaphore, writer: ThreadPoolExecutor
+) -> DevicePoll:
     async with limit:
         result = await poller.poll(device)
-    events = store.record_poll(
-        device, result.started, result.system, result.interfaces, result.runs, dropped=result.dropped
-    )
+    events = await asyncio.get_running_loop().run_in_executor(writer, _record, store, device, result)
     for e in events:
         log.info("%s %s %s %s->%s %s", e["hostname"], e["kind"], e["ifname"] or "", e["old"], e["new"], e["message"])
     return result
@@ -48,48 +72,91 @@ async def poll_and_record(poller: Poller, store: Store, device: DeviceRow, limit
 async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concurrency: int) -> list[DevicePoll]:
     """Poll every device once, concurrently (bounded), and record each result; ``netmon poll --all``."""
     limit = asyncio.Semaphore(concurrency)
-    return list(await asyncio.gather(*(poll_and_record(poller, store, d, limit) for d in devices)))
+    with ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer:
+        return list(await asyncio.gather(*(poll_and_record(poller, store, d, limit, writer) for d in devices)))
 
 
 class Scheduler:
-    def __init__(self, config: Config, store: Store, poller: Poller, spread: float | None = None):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        poller: Poller,
+        spread: float | None = None,
+        inventory_check: float = INVENTORY_CHECK_SECONDS,
+    ):
         self.config = config
         self.store = store
         self.poller = poller
         self.spread = config.interval if spread is None else spread
         self.limit = asyncio.Semaphore(config.concurrency)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="netmon-store")
         self.scheduler = AsyncIOScheduler()
+        self.devices: dict[str, DeviceRow] = {}
+        self.generation = -1
+        self.inventory_check = inventory_check
         self.polls = 0
 
-    def start(self, devices: list[DeviceRow]) -> None:
+    def start(self, devices: list[DeviceRow] | None = None) -> None:
+        self.generation = self.store.inventory_generation()
+        self.sync(self.store.devices() if devices is None else devices)
+        self.scheduler.add_job(
+            self._check_inventory,
+            IntervalTrigger(seconds=self.inventory_check),
+            id="inventory",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        log.info(
+            "scheduled %d devices (default interval %d s, concurrency %d)",
+            len(self.devices),
+            self.config.interval,
+            self.config.concurrency,
+        )
+
+    def sync(self, devices: list[DeviceRow]) -> None:
+        """Make the jobs match ``devices``: add new, drop gone, reschedule changed."""
+        wanted = {d.hostname: d for d in devices}
+        for hostname in set(self.devices) - set(wanted):
+            self.scheduler.remove_job(f"poll:{hostname}")
+            log.info("%s: no longer in the inventory, polling stopped", hostname)
         now = datetime.now().astimezone()
-        for device in devices:
+        for hostname, device in wanted.items():
+            if self.devices.get(hostname) == device:
+                continue
             interval = device.interval or self.config.interval
             offset = first_run_offset(device.hostname, interval, self.spread)
             self.scheduler.add_job(
                 self._job,
                 IntervalTrigger(seconds=interval),
                 args=[device],
-                id=f"poll:{device.hostname}",
-                name=f"poll {device.hostname}",
+                id=f"poll:{hostname}",
+                name=f"poll {hostname}",
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=max(1, interval // 2),
                 next_run_time=now + timedelta(seconds=offset),
+                replace_existing=True,
             )
-        self.scheduler.start()
-        log.info(
-            "scheduled %d devices (default interval %d s, concurrency %d)",
-            len(devices),
-            self.config.interval,
-            self.config.concurrency,
-        )
+        self.devices = wanted
+
+    async def _check_inventory(self) -> None:
+        loop = asyncio.get_running_loop()
+        generation = await loop.run_in_executor(self.writer, self.store.inventory_generation)
+        if generation != self.generation:
+            self.generation = generation
+            self.sync(await loop.run_in_executor(self.writer, self.store.devices))
+            log.info("inventory changed: now %d devices", len(self.devices))
 
     async def _job(self, device: DeviceRow) -> None:
         t0 = time.perf_counter()
         try:
-            await poll_and_record(self.poller, self.store, device, self.limit)
-        except Exception:  # the store or a bug: log, keep the schedule alive
+            await poll_and_record(self.poller, self.store, device, self.limit, self.writer)
+        except asyncio.CancelledError:
+            log.info("%s: poll interrupted by shutdown", device.hostname)
+            return
+        except Exception:  # a bug: log it, keep the schedule alive
             log.exception("%s: poll job failed", device.hostname)
         self.polls += 1
         log.debug("%s polled in %.2f s", device.hostname, time.perf_counter() - t0)
@@ -97,3 +164,4 @@ class Scheduler:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.writer.shutdown(wait=True)

@@ -37,7 +37,14 @@ COUNTERS = (
 # IF-MIB defines errors and discards only as Counter32, whatever the octet counters are.
 ALWAYS_32 = {"in_errors", "out_errors", "in_discards", "out_discards"}
 
-_COUNTER_COLUMNS = ",\n".join(f"    raw_{c} INTEGER,\n    total_{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
+# Raw device values are TEXT: a Counter64 can exceed SQLite's signed 64-bit INTEGER
+# (some agents answer 2**64-1 for counters they do not keep).
+_COUNTER_COLUMNS = ",\n".join(f"    raw_{c} TEXT,\n    total_{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
+# An interface must be missing from this many successful polls in a row before it is
+# removed: a walk cut short by a booting agent must not erase interfaces and their totals.
+REMOVE_AFTER_MISSING = 3
+# The speed bound for counters of an interface whose speed is unknown (ifHighSpeed 0): 1 Tb/s.
+UNKNOWN_SPEED_BPS = 10**12
 
 MIGRATIONS: list[str] = [
     # 1: inventory, latest state, events, collector health
@@ -89,6 +96,7 @@ CREATE TABLE interfaces (
     sampled_at REAL NOT NULL,
     uptime_ticks INTEGER,
     discontinuity_ticks INTEGER,
+    missing_polls INTEGER NOT NULL DEFAULT 0,
 {_COUNTER_COLUMNS},
     PRIMARY KEY (device_id, ifindex)
 );
@@ -115,6 +123,11 @@ CREATE TABLE collector_status (
     last_error_reason TEXT,
     PRIMARY KEY (device_id, collector)
 );
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta VALUES ('inventory_generation', '0');
 CREATE TABLE snmp_drops (
     reason TEXT PRIMARY KEY,
     count INTEGER NOT NULL DEFAULT 0
@@ -153,9 +166,8 @@ class DeviceRow:
     snmp_retries: int | None = None
 
 
-def _max_rate(counter: str, speed_bps: int | None) -> float | None:
-    if not speed_bps:
-        return None
+def _max_rate(counter: str, speed_bps: int | None) -> float:
+    speed_bps = speed_bps or UNKNOWN_SPEED_BPS
     if counter.endswith("octets"):
         return speed_bps / 8
     # The smallest Ethernet frame plus preamble and gap is 84 octets on the wire.
@@ -169,7 +181,8 @@ class Store:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None)
+            # One writer thread at a time (the scheduler hands writes to a single worker thread).
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
             # at most the last transactions, never committed-and-checkpointed ones.
@@ -222,11 +235,14 @@ class Store:
 
     # -- inventory ------------------------------------------------------------
 
-    def import_inventory(self, inv: Inventory) -> dict[str, int]:
-        """Make the store's sites and devices exactly those of ``inv``, in one transaction.
+    def import_inventory(self, inv: Inventory, prune: bool = False) -> dict[str, int]:
+        """Add and update the sites and devices of ``inv``, in one transaction.
 
-        Devices keep their id (and so their state and history) across imports;
-        devices no longer declared are removed with their state.
+        Devices keep their id (and so their state and history) across imports.
+        Devices and sites the file no longer declares are removed, with their
+        state, only with ``prune``: a truncated or half-edited file must not
+        silently erase the network's history. Running schedulers notice the
+        change through the inventory generation.
         """
         with self.transaction() as conn:
             for s in inv.sites:
@@ -259,19 +275,29 @@ class Store:
                     ),
                 )
             keep_devices = [d.hostname.lower() for d in inv.devices]
-            removed_devices = conn.execute(
-                f"DELETE FROM devices WHERE lower(hostname) NOT IN ({_marks(keep_devices)})", keep_devices
-            ).rowcount
             keep_sites = [s.name for s in inv.sites]
-            removed_sites = conn.execute(
-                f"DELETE FROM sites WHERE name NOT IN ({_marks(keep_sites)})", keep_sites
-            ).rowcount
+            others = f"FROM devices WHERE lower(hostname) NOT IN ({_marks(keep_devices)})"
+            undeclared = conn.execute(f"SELECT count(*) {others}", keep_devices).fetchone()[0]
+            removed_devices = removed_sites = 0
+            if prune:
+                removed_devices = conn.execute(f"DELETE {others}", keep_devices).rowcount
+                removed_sites = conn.execute(
+                    f"DELETE FROM sites WHERE name NOT IN ({_marks(keep_sites)}) "
+                    "AND id NOT IN (SELECT site_id FROM devices)",
+                    keep_sites,
+                ).rowcount
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'inventory_generation'")
         return {
             "sites": len(inv.sites),
             "devices": len(inv.devices),
             "removed_sites": removed_sites,
             "removed_devices": removed_devices,
+            "kept_undeclared_devices": 0 if prune else undeclared,
         }
+
+    def inventory_generation(self) -> int:
+        """Bumped by every import; the scheduler reloads its devices when it changes."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'inventory_generation'").fetchone()[0])
 
     def devices(self, hostname: str | None = None) -> list[DeviceRow]:
         sql = (
@@ -313,8 +339,16 @@ class Store:
         up = system is not None
         with self.transaction() as conn:
             prev = conn.execute("SELECT * FROM device_state WHERE device_id = ?", (device.id,)).fetchone()
-            events.extend(_device_events(device, started, prev, system, runs))
-            if up:
+            if prev is not None and prev["last_poll"] is not None and prev["last_poll"] > started:
+                # An older poll finishing after a newer one (say `netmon poll` beside `netmon run`):
+                # its state and counters are history already; storing them would rewind the baselines.
+                system, interfaces = None, None
+                up = None
+            else:
+                events.extend(_device_events(device, started, prev, system, runs))
+            if up is None:
+                pass
+            elif up:
                 conn.execute(
                     "INSERT INTO device_state (device_id, up, last_poll, last_success, sys_descr, sys_object_id, "
                     "sys_name, uptime_ticks, uptime_at, last_error_reason) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, NULL) "
@@ -344,7 +378,7 @@ class Store:
             if interfaces is not None:
                 uptime = system.uptime_ticks if system else None
                 events.extend(self._record_interfaces(conn, device, started, uptime, interfaces))
-            for run in runs:
+            for run in runs if up is not None else ():
                 conn.execute(
                     "INSERT INTO collector_status "
                     "(device_id, collector, last_run, duration, last_success, last_error_reason) "
@@ -362,6 +396,7 @@ class Store:
                         run.error_reason,
                     ),
                 )
+            for run in runs:
                 if run.error_reason:
                     conn.execute(
                         "INSERT INTO collector_errors (collector, reason, count) VALUES (?, ?, 1) "
@@ -381,6 +416,26 @@ class Store:
                     e,
                 )
         return events
+
+    def record_failure(self, device: DeviceRow, started: float, reason: str = "store") -> None:
+        """A poll whose result could not be stored: make the device's state unknown, not stale.
+
+        ``up`` becomes NULL, so ``netmon_device_up`` disappears for the device and its
+        last-success timestamp stops advancing: the "collector stale" alert fires, which
+        is the truth (netmon has a problem), instead of the device looking up forever.
+        """
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO device_state (device_id, up, last_poll, last_error_reason) VALUES (?, NULL, ?, ?) "
+                "ON CONFLICT(device_id) DO UPDATE SET up=NULL, last_poll=excluded.last_poll, "
+                "last_error_reason=excluded.last_error_reason",
+                (device.id, started, reason),
+            )
+            conn.execute(
+                "INSERT INTO collector_errors (collector, reason, count) VALUES ('poll', ?, 1) "
+                "ON CONFLICT(collector, reason) DO UPDATE SET count = count + 1",
+                (reason,),
+            )
 
     def _record_interfaces(
         self, conn, device: DeviceRow, at: float, uptime: int | None, samples: list[InterfaceSample]
@@ -420,29 +475,34 @@ class Store:
             for c in COUNTERS:
                 raw = getattr(s, c)
                 total = old[f"total_{c}"] if old is not None else 0
-                if raw is not None and old is not None and old[f"raw_{c}"] is not None:
+                old_raw = int(old[f"raw_{c}"]) if old is not None and old[f"raw_{c}"] is not None else None
+                if raw is not None and old_raw is not None:
                     bits = 32 if c in ALWAYS_32 else s.counter_bits
                     if c not in ALWAYS_32 and old["counter_bits"] != s.counter_bits:
                         delta = 0  # the agent switched between HC and 32-bit counters: no common baseline
                     else:
                         delta = counter_delta(
-                            CounterSample(
-                                old[f"raw_{c}"], old["sampled_at"], old["uptime_ticks"], old["discontinuity_ticks"]
-                            ),
+                            CounterSample(old_raw, old["sampled_at"], old["uptime_ticks"], old["discontinuity_ticks"]),
                             CounterSample(raw, at, uptime, s.discontinuity_ticks),
                             bits,
                             _max_rate(c, s.speed_bps),
                         ).value
                     total += delta
-                row[f"raw_{c}"] = raw
+                row[f"raw_{c}"] = None if raw is None else str(raw)
                 row[f"total_{c}"] = total
             cols = list(row)
             conn.execute(
                 f"INSERT OR REPLACE INTO interfaces ({', '.join(cols)}) VALUES ({_marks(cols)})",
                 [row[c] for c in cols],
             )
-        gone = set(previous) - {s.ifindex for s in samples}
-        for ifindex in gone:
+        for ifindex in set(previous) - {s.ifindex for s in samples}:
+            missing = previous[ifindex]["missing_polls"] + 1
+            if missing < REMOVE_AFTER_MISSING:
+                conn.execute(
+                    "UPDATE interfaces SET missing_polls = ? WHERE device_id = ? AND ifindex = ?",
+                    (missing, device.id, ifindex),
+                )
+                continue
             conn.execute("DELETE FROM interfaces WHERE device_id = ? AND ifindex = ?", (device.id, ifindex))
             events.append(_event(device, at, "interface_removed", ifindex=ifindex, ifname=previous[ifindex]["name"]))
         return events
@@ -460,14 +520,17 @@ class Store:
             )
         ]
 
-    def interface_states(self, device_id: int | None = None) -> list[dict]:
+    def interface_states(self, device_id: int | None = None, present_only: bool = True) -> list[dict]:
+        """Latest interface rows; ``present_only`` leaves out those missing from the last poll."""
         sql = (
             "SELECT i.*, d.hostname, s.name AS site FROM interfaces i JOIN devices d ON d.id = i.device_id "
-            "JOIN sites s ON s.id = d.site_id"
+            "JOIN sites s ON s.id = d.site_id WHERE 1"
         )
         args: tuple = ()
+        if present_only:
+            sql += " AND i.missing_polls = 0"
         if device_id is not None:
-            sql += " WHERE i.device_id = ?"
+            sql += " AND i.device_id = ?"
             args = (device_id,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY d.hostname, i.ifindex", args)]
 

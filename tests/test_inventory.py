@@ -142,11 +142,12 @@ def test_cli_import_validate_list_and_bad_import_changes_nothing(files):
     assert b"public" not in raw and b"hunter2" not in raw
 
 
-def test_reimport_removes_devices_and_keeps_ids(files):
+def test_reimport_keeps_ids_and_removes_only_with_prune(files):
     tmp, inv, _ = files
     store = Store(tmp / "n.db")
     store.import_inventory(inventory.load(inv))
     ids = {d.hostname: d.id for d in store.devices()}
+    generation = store.inventory_generation()
     smaller = (
         textwrap.dedent(GOOD)
         .split("  - hostname: wlc-01")[0]
@@ -154,8 +155,56 @@ def test_reimport_removes_devices_and_keeps_ids(files):
     )
     inv.write_text(smaller)
     counts = store.import_inventory(inventory.load(inv))
+    assert (counts["removed_devices"], counts["kept_undeclared_devices"]) == (0, 1)
+    assert {d.hostname: d.id for d in store.devices()} == ids
+    counts = store.import_inventory(inventory.load(inv), prune=True)
     assert counts["removed_devices"] == 1 and counts["removed_sites"] == 1
     assert {d.hostname: d.id for d in store.devices()} == {"sw-central-library": ids["sw-central-library"]}
+    assert store.inventory_generation() == generation + 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "1: the inventory must be a mapping"),
+        ("# all commented out\n", "1: the inventory must be a mapping"),
+        ("sites: []\n", "1: no 'devices' list"),
+        ("sites: []\ndevices: []\n? [a, b]\n: 1\n", "3: bad YAML: a key must be plain text"),
+        ("sites: []\ndevices: []\n__line__: 3\n", "3: bad YAML: '__line__' is a reserved key"),
+    ],
+)
+def test_empty_or_odd_files_are_refused(tmp_path, text, message):
+    path = tmp_path / "inv.yml"
+    path.write_text(text)
+    with pytest.raises(inventory.InventoryError) as err:
+        inventory.load(path)
+    assert any(
+        p.startswith(f"{path}:{message.split(':')[0]}:") and message.split(": ", 1)[1] in p for p in err.value.problems
+    )
+
+
+def test_yaml_anchors_and_merge_keys_work(tmp_path):
+    path = tmp_path / "inv.yml"
+    path.write_text(
+        "sites: [{name: hall, kind: city-hall}]\n"
+        "devices:\n"
+        "  - &sw {hostname: sw1, address: 127.0.0.1, role: switch, snmp: lab, site: hall}\n"
+        "  - <<: *sw\n"
+        "    hostname: sw2\n"
+        "    address: 127.0.0.2\n"
+    )
+    loaded = inventory.load(path, snmp_profiles={"lab"})
+    assert [(d.hostname, d.address, d.role, d.site) for d in loaded.devices] == [
+        ("sw1", "127.0.0.1", "switch", "hall"),
+        ("sw2", "127.0.0.2", "switch", "hall"),
+    ]
+
+
+def test_cli_without_secrets_refuses_profiles(files):
+    tmp, inv, _ = files
+    r = run_netmon("--db", str(tmp / "n.db"), "inventory", "validate", str(inv), env={"NETMON_SECRETS": ""})
+    assert r.returncode == 2
+    assert "unknown SNMP credential profile 'lab'" in r.stderr and "no secrets file configured" in r.stderr
 
 
 def test_failed_import_mid_transaction_rolls_back(files, monkeypatch):

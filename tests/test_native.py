@@ -10,13 +10,15 @@ from pysnmp.proto import api
 from pysnmp.proto.api import v2c
 
 from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget, SnmpTimeout
+from collectors.snmp.session import SnmpBadAnswer, SnmpClient, SnmpError, SnmpTarget, SnmpTimeout
 
 P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 
 
-def reply_to(request: bytes, community: bytes | None = None, request_id: int | None = None, pdu_cls=None) -> bytes:
+def reply_to(
+    request: bytes, community: bytes | None = None, request_id: int | None = None, pdu_cls=None, varbinds=None
+) -> bytes:
     """A response built with pysnmp (an independent encoder) to a request we received."""
     msg, _ = decoder.decode(request, asn1Spec=P.Message())
     req_pdu = P.apiMessage.get_pdu(msg)
@@ -26,7 +28,7 @@ def reply_to(request: bytes, community: bytes | None = None, request_id: int | N
     pdu = (pdu_cls or P.ResponsePDU)()
     P.apiPDU.set_defaults(pdu)
     P.apiPDU.set_request_id(pdu, request_id if request_id is not None else P.apiPDU.get_request_id(req_pdu))
-    P.apiPDU.set_varbinds(pdu, [(SYS_NAME, v2c.OctetString(b"real-answer"))])
+    P.apiPDU.set_varbinds(pdu, varbinds or [(SYS_NAME, v2c.OctetString(b"real-answer"))])
     P.apiMessage.set_pdu(out, pdu)
     return encoder.encode(out)
 
@@ -47,7 +49,7 @@ class Agent(asyncio.DatagramProtocol):
         task.add_done_callback(self.tasks.discard)
 
 
-async def run_against(behaviour, timeout=1.0, retries=0):
+async def run_against(behaviour, timeout=1.0, retries=0, action=None):
     loop = asyncio.get_running_loop()
     transport, agent = await loop.create_datagram_endpoint(lambda: Agent(behaviour), local_addr=("127.0.0.1", 0))
     port = transport.get_extra_info("sockname")[1]
@@ -55,8 +57,8 @@ async def run_against(behaviour, timeout=1.0, retries=0):
     try:
         session = await client.session(SnmpTarget("127.0.0.1", port, timeout, retries), SnmpV2cCredentials("p", "c0mm"))
         try:
-            value = await session.get([SYS_NAME])
-        except SnmpTimeout as exc:
+            value = await (action(session) if action else session.get([SYS_NAME]))
+        except SnmpError as exc:
             value = exc
         await asyncio.sleep(0.2)  # let stragglers arrive
         return value, client.take_drops(), agent.requests
@@ -124,3 +126,41 @@ def test_names_are_refused_not_resolved(host):
 
     with pytest.raises(SnmpError, match="not an IP address"):
         asyncio.run(go())
+
+
+IF_NAME = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1)
+
+
+def test_oids_out_of_order_fail_the_walk_instead_of_cutting_the_table():
+    async def disorderly(agent, request, addr):
+        rows = [IF_NAME + (i,) for i in (1, 2, 3, 5, 4, 6)]
+        agent.transport.sendto(reply_to(request, varbinds=[(o, v2c.OctetString(b"x")) for o in rows]), addr)
+
+    value, _, _ = asyncio.run(run_against(disorderly, action=lambda s: s.walk_columns([IF_NAME])))
+    assert isinstance(value, SnmpError) and "out of order" in str(value)
+
+
+def test_an_agent_that_only_answers_garbage_is_a_bad_answer_not_a_timeout():
+    async def garbled(agent, request, addr):
+        agent.transport.sendto(b"\x30\x03\x02\x01", addr)
+
+    value, drops, _ = asyncio.run(run_against(garbled, timeout=0.2, retries=1))
+    assert isinstance(value, SnmpBadAnswer) and value.reason == "bad_answer"
+    assert drops == {"malformed": 2}
+
+
+def test_unsigned_values_without_their_leading_zero_are_read_as_net_snmp_does():
+    from collectors.snmp import ber
+
+    async def sloppy(agent, request, addr):
+        asked = ber.decode_message(request)
+        # A correct encoder writes 41 05 00 ff ff ff fe; a sloppy agent drops the 00.
+        varbind = ber.encode_sequence(ber.encode_oid(SYS_NAME) + bytes.fromhex("4104fffffffe"))
+        head = ber.encode_integer(asked.request_id) + ber.encode_integer(0) + ber.encode_integer(0)
+        pdu = ber._tlv(ber.RESPONSE, head + ber.encode_sequence(varbind))
+        agent.transport.sendto(
+            ber.encode_sequence(ber.encode_integer(1) + ber.encode_octets(asked.community) + pdu), addr
+        )
+
+    value, drops, _ = asyncio.run(run_against(sloppy))
+    assert value == {SYS_NAME: 4294967294} and drops == {}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 
 import inventory
 from collectors.snmp.credentials import SnmpV2cCredentials
 from inventory.model import Device, Inventory, Site
+from netmon import secrets as netmon_secrets
 from netmon.config import Config, SnmpSettings
 from netmon.poller import Poller
-from netmon.scheduler import Scheduler, first_run_offset
+from netmon.scheduler import Scheduler, first_run_offset, poll_all
 from netmon.secrets import Secrets
 from netmon.store import Store
 from tests.udp_peers import BlackHole, DelayRelay
@@ -83,3 +85,108 @@ def test_dead_and_slow_devices_do_not_delay_the_others(lab, tmp_path):
     assert dead_requests == 2  # one try plus one retry, then the poller gave up
     events = {(e["hostname"], e["kind"]) for e in store.events()}
     assert ("dead-sw", "device_down") in events
+
+
+def _lab_setup(lab, tmp_path, keep=None):
+    inv = inventory.load(lab.inventory_path)
+    devices = [d for d in inv.devices if keep is None or d.hostname in keep]
+    store = Store(tmp_path / "n.db")
+    store.import_inventory(Inventory(sites=inv.sites, devices=devices))
+    secrets = netmon_secrets.load(lab.secrets_path)
+    cfg = Config(db=tmp_path / "n.db", interval=60, concurrency=8, snmp=SnmpSettings(timeout=1.0, retries=1))
+    return inv, store, secrets, cfg
+
+
+async def _wait_for(predicate, seconds: float) -> bool:
+    for _ in range(int(seconds * 10)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.1)
+    return predicate()
+
+
+def test_scheduler_follows_inventory_imports(lab, tmp_path):
+    inv, store, secrets, cfg = _lab_setup(lab, tmp_path, keep={lab.devices[0].hostname, lab.devices[1].hostname})
+    polled: list[str] = []
+    record = store.record_poll
+
+    def spy(device, *args, **kwargs):
+        polled.append(device.hostname)
+        return record(device, *args, **kwargs)
+
+    store.record_poll = spy
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=0, inventory_check=0.3)
+        scheduler.start()
+        try:
+            assert await _wait_for(lambda: len(polled) == 2, 10), polled
+            admin = Store(tmp_path / "n.db")  # `netmon inventory import` in another process
+            admin.import_inventory(inv)  # every lab device now
+            assert await _wait_for(lambda: len(set(polled)) == len(inv.devices), 10), polled
+            keep = Inventory(sites=inv.sites, devices=inv.devices[:1])
+            admin.import_inventory(keep, prune=True)
+            assert await _wait_for(lambda: list(scheduler.devices) == [inv.devices[0].hostname], 5)
+        finally:
+            scheduler.shutdown()
+            poller.close()
+
+    asyncio.run(go())
+
+
+def test_a_locked_database_delays_writes_not_polls(lab, tmp_path):
+    """Another process holds the write lock for 2 s: the event loop keeps running, nothing is lost."""
+    _inv, store, secrets, cfg = _lab_setup(lab, tmp_path)
+    other = sqlite3.connect(tmp_path / "n.db", isolation_level=None)
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        lags: list[float] = []
+
+        async def ticker():
+            for _ in range(60):
+                t = loop.time()
+                await asyncio.sleep(0.05)
+                lags.append(loop.time() - t - 0.05)
+
+        other.execute("BEGIN IMMEDIATE")
+        loop.call_later(2.0, other.execute, "COMMIT")
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=0)
+        tick = asyncio.ensure_future(ticker())
+        scheduler.start()
+        try:
+            # Read as the exporter does, through a connection of its own: the store's is the writer's.
+            reader = Store(tmp_path / "n.db", readonly=True)
+            stored = await _wait_for(lambda: all(d["up"] == 1 for d in reader.device_states()), 15)
+            await tick
+        finally:
+            scheduler.shutdown()
+            poller.close()
+        return stored, max(lags)
+
+    stored, worst_lag = asyncio.run(go())
+    assert stored
+    assert worst_lag < 0.5, worst_lag  # the loop never sat in SQLite's busy wait
+
+
+def test_a_store_failure_leaves_the_device_unknown_not_stale(lab, tmp_path):
+    _inv, store, secrets, cfg = _lab_setup(lab, tmp_path, keep={lab.devices[0].hostname})
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        try:
+            await poll_all(poller, store, store.devices(), 4)  # a good poll first
+            store.record_poll = broken
+            return await poll_all(poller, store, store.devices(), 4)
+        finally:
+            poller.close()
+
+    results = asyncio.run(go())
+    assert results[0].up  # the device answered...
+    state = store.device_states()[0]
+    assert state["up"] is None and state["last_error_reason"] == "store"  # ...but we could not keep it

@@ -71,7 +71,7 @@ def test_totals_survive_wrap_and_reboot(tmp_path):
     store.record_poll(dev, t + 240, sysinfo(9_000), [iface(octets=110, bits=32)], OK)  # +100
     row = store.interface_states()[0]
     assert row["total_in_octets"] == 1500 + 2000 + 100
-    assert row["raw_in_octets"] == 110
+    assert int(row["raw_in_octets"]) == 110
     assert [e["kind"] for e in events] == ["device_rebooted"]
 
 
@@ -97,11 +97,53 @@ def test_events_for_status_changes(tmp_path):
     # A down device keeps its last interface state; nothing is invented for it.
     assert len(store.interface_states()) == 2
     up = store.record_poll(dev, 180.0, sysinfo(19000), [iface(1, oper=2)], OK)
-    assert [e["kind"] for e in up] == ["device_up", "interface_removed"]
+    assert [e["kind"] for e in up] == ["device_up"]
     assert store.collector_error_counts() == [{"collector": "system", "reason": "timeout", "count": 1}]
     status = {c["collector"]: c for c in store.collector_states()}
     assert status["system"]["last_success"] == pytest.approx(180.01)
     assert status["system"]["last_error_reason"] is None
+
+
+def test_interface_removed_only_after_three_absent_polls(tmp_path):
+    """An empty or cut-short walk (an agent still booting) must not erase interfaces and their totals."""
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=0), iface(2, octets=0)], OK)
+    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, octets=100), iface(2, octets=500)], OK)
+    assert store.record_poll(dev, 120.0, sysinfo(13000), [], OK) == []
+    assert store.interface_states() == []  # not exported while missing...
+    assert len(store.interface_states(present_only=False)) == 2  # ...but kept, totals and all
+    store.record_poll(dev, 180.0, sysinfo(19000), [iface(1, octets=200)], OK)
+    assert {r["ifindex"]: r["total_in_octets"] for r in store.interface_states()} == {1: 200}
+    events = store.record_poll(dev, 240.0, sysinfo(25000), [iface(1, octets=300)], OK)
+    assert [(e["kind"], e["ifname"]) for e in events] == [("interface_removed", "Gi1/0/2")]
+    assert [r["ifindex"] for r in store.interface_states(present_only=False)] == [1]
+
+
+def test_counter64_beyond_signed_64_bits(tmp_path):
+    store, dev = make_store(tmp_path / "n.db")
+    top = 2**64 - 1  # some agents answer this for counters they do not keep
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=top)], OK)
+    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, octets=top)], OK)
+    row = store.interface_states()[0]
+    assert int(row["raw_in_octets"]) == top and row["total_in_octets"] == 0
+
+
+def test_an_older_poll_finishing_late_changes_nothing(tmp_path):
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=100)], OK)
+    store.record_poll(dev, 120.0, sysinfo(13000), [iface(1, octets=300)], OK)
+    before = (store.device_states(), store.interface_states())
+    assert store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, octets=200, oper=2)], OK) == []
+    assert (store.device_states(), store.interface_states()) == before
+
+
+def test_record_failure_makes_state_unknown(tmp_path):
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1)], OK)
+    store.record_failure(dev, 60.0)
+    state = store.device_states()[0]
+    assert state["up"] is None and state["last_error_reason"] == "store"
+    assert {"collector": "poll", "reason": "store", "count": 1} in store.collector_error_counts()
 
 
 def test_failed_write_rolls_back(tmp_path):

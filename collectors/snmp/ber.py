@@ -198,6 +198,9 @@ def decode_oid(body: bytes) -> OID:
             sub = 0
     if body[-1] & 0x80:
         raise BerError("OID ends inside a sub-identifier")
+    # SNMP sub-identifiers are 32-bit (RFC 2578 section 3.5); the first packs two arcs.
+    if out[0] > 2**32 + 79 or max(out[1:], default=0) > 2**32 - 1:
+        raise BerError("OID sub-identifier above 2**32 - 1")
     first = out[0]
     if first < 40:
         return (0, first, *out[1:])
@@ -212,8 +215,13 @@ def _value(tag: int, data: bytes, start: int, stop: int):
     if tag in _UNSIGNED_LIMIT:
         if start == stop:
             raise BerError("empty number")
+        limit = _UNSIGNED_LIMIT[tag]
+        if stop - start == (limit.bit_length() - 1) // 8 and data[start] & 0x80:
+            # Some agents drop the leading 0x00 of an unsigned value with its top bit set
+            # (41 04 ff ff ff fe); Net-SNMP reads them as unsigned, and so do we.
+            return int.from_bytes(data[start:stop], "big")
         value = int.from_bytes(data[start:stop], "big", signed=True)
-        if not 0 <= value < _UNSIGNED_LIMIT[tag]:
+        if not 0 <= value < limit:
             raise BerError(f"value out of range for tag 0x{tag:02x}")
         return value
     if tag in (T_OCTET_STRING, T_OPAQUE):

@@ -38,13 +38,10 @@ class SnmpV3Credentials:
 
     def __post_init__(self) -> None:
         if self.auth_protocol is not None and self.auth_protocol not in AUTH_PROTOCOLS:
-            raise ValueError(
-                f"unknown SNMPv3 auth protocol {self.auth_protocol!r} (one of {', '.join(AUTH_PROTOCOLS)})"
-            )
+            # The value is not echoed: a key pasted into the wrong field must not reach a log.
+            raise ValueError(f"unknown SNMPv3 auth protocol (one of {', '.join(AUTH_PROTOCOLS)})")
         if self.priv_protocol is not None and self.priv_protocol not in PRIV_PROTOCOLS:
-            raise ValueError(
-                f"unknown SNMPv3 privacy protocol {self.priv_protocol!r} (one of {', '.join(PRIV_PROTOCOLS)})"
-            )
+            raise ValueError(f"unknown SNMPv3 privacy protocol (one of {', '.join(PRIV_PROTOCOLS)})")
         if self.priv_protocol and not self.auth_protocol:
             raise ValueError("SNMPv3 privacy needs authentication (there is no noAuthPriv level)")
         if self.auth_protocol and not self.auth_key:

@@ -32,10 +32,20 @@ from dataclasses import dataclass
 
 from collectors.snmp import ber, usm
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
-from collectors.snmp.session import OID, SnmpAuthError, SnmpError, SnmpSession, SnmpTarget, SnmpTimeout, oid_str
+from collectors.snmp.session import (
+    OID,
+    SnmpAuthError,
+    SnmpBadAnswer,
+    SnmpError,
+    SnmpSession,
+    SnmpTarget,
+    SnmpTimeout,
+    oid_str,
+)
 
 log = logging.getLogger(__name__)
 LOG_EVERY = 60.0  # seconds between log lines for the same source and drop reason
+LOG_SOURCES = 4096  # forget log times past this many (source, reason) pairs: a spoofed flood must not grow memory
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -63,6 +73,7 @@ class _Pending:
     future: asyncio.Future
     peer: tuple[str, int]
     accept: Callable[[object, bytes], object]  # raises Drop, or returns the request's result
+    refused: str | None = None  # why the last packet from the peer itself was refused
 
 
 @dataclass
@@ -87,9 +98,8 @@ class NativeTransport:
     def __init__(self) -> None:
         self._sockets: dict[int, asyncio.DatagramTransport] = {}
         self._pending: dict[int, _Pending] = {}
-        rng = random.SystemRandom()
-        self._next_id = rng.randrange(1, 2**31 - 1)
-        self._salt = rng.randrange(0, 2**64)
+        self._rng = random.SystemRandom()
+        self._salt = self._rng.randrange(0, 2**64)
         self._engines: dict[tuple[str, int], EngineState] = {}
         self._drops: Counter[str] = Counter()
         self._last_log: dict[tuple[str, str], float] = {}
@@ -99,6 +109,8 @@ class NativeTransport:
             address = ipaddress.ip_address(target.host)
         except ValueError:
             raise SnmpError(f"{target.host!r} is not an IP address") from None
+        if address.version == 6 and address.ipv4_mapped:
+            address = address.ipv4_mapped  # ::ffff:a.b.c.d is an IPv4 peer: answers come from a.b.c.d
         family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
         udp = await self._socket(family)
         peer = (str(address), target.port)
@@ -115,11 +127,11 @@ class NativeTransport:
         return self._sockets[family]
 
     def new_id(self) -> int:
-        """A request-id / msgID no outstanding request uses."""
+        """A random request-id / msgID no outstanding request uses: hard to guess for an off-path forger."""
         while True:
-            self._next_id = self._next_id % (2**31 - 1) + 1
-            if self._next_id not in self._pending:
-                return self._next_id
+            candidate = self._rng.randrange(1, 2**31)
+            if candidate not in self._pending:
+                return candidate
 
     def next_salt(self) -> int:
         self._salt = (self._salt + 1) % 2**64
@@ -131,7 +143,7 @@ class NativeTransport:
     ):  # fmt: skip
         """Send ``message`` (and resend it on timeout); return what ``accept`` makes of the answer."""
         future = asyncio.get_running_loop().create_future()
-        self._pending[key] = _Pending(future, peer, accept)
+        pending = self._pending[key] = _Pending(future, peer, accept)
         try:
             for _ in range(retries + 1):
                 udp.sendto(message, peer)
@@ -139,6 +151,9 @@ class NativeTransport:
                     return await asyncio.wait_for(asyncio.shield(future), timeout)
                 except TimeoutError:
                     continue
+            if pending.refused:
+                # The agent is there but speaks nonsense: not a network problem, say so.
+                raise SnmpBadAnswer(f"{peer[0]}:{peer[1]} answered, but not acceptably ({pending.refused})")
             raise SnmpTimeout(f"no response from {peer[0]}:{peer[1]} after {retries + 1} x {timeout:g} s")
         finally:
             self._pending.pop(key, None)
@@ -154,6 +169,7 @@ class NativeTransport:
                 key = parsed.request_id
         except ber.BerError:
             self._drop("malformed", source)
+            self._blame(source, "malformed")
             return
         entry = self._pending.get(key)
         if entry is None:
@@ -169,11 +185,20 @@ class NativeTransport:
             result = entry.accept(parsed, data)
         except Drop as verdict:
             self._drop(verdict.reason, source)
+            entry.refused = verdict.reason
             return
         except (ber.BerError, ValueError):
             self._drop("malformed", source)
+            entry.refused = "malformed"
             return
         entry.future.set_result(result)
+
+    def _blame(self, source: tuple[str, int], reason: str) -> None:
+        """An undecodable packet from a peer we wait on: its requests should say so if they time out."""
+        peer = _normal(source)
+        for entry in self._pending.values():
+            if entry.peer == peer:
+                entry.refused = reason
 
     # -- SNMPv3 engines --------------------------------------------------------------
 
@@ -200,6 +225,8 @@ class NativeTransport:
     def _drop(self, reason: str, source: tuple[str, int]) -> None:
         self._drops[reason] += 1
         now = time.monotonic()
+        if len(self._last_log) > LOG_SOURCES:
+            self._last_log.clear()
         key = (source[0], reason)
         if now - self._last_log.get(key, -LOG_EVERY) >= LOG_EVERY:
             self._last_log[key] = now

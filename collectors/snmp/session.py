@@ -46,6 +46,12 @@ class SnmpTimeout(SnmpError):
     reason = "timeout"
 
 
+class SnmpBadAnswer(SnmpError):
+    """The agent answered, but every answer was refused (malformed, wrong community...)."""
+
+    reason = "bad_answer"
+
+
 class SnmpAuthError(SnmpError):
     """USM rejected us (unknown user, wrong key, wrong level)."""
 
@@ -111,8 +117,10 @@ class SnmpSession:
 
         Returns ``{column: {index: value}}``. A column the agent does not
         implement comes back empty. The walk of one column ends when the
-        agent leaves its subtree, reports endOfMibView, or returns an OID
-        that does not increase (a broken agent; we stop rather than loop).
+        agent leaves its subtree or reports endOfMibView. An OID that does
+        not increase (a broken agent) fails the walk with :class:`SnmpError`,
+        like Net-SNMP's "OID not increasing": a table cut short would look
+        like interfaces that vanished.
         """
         result: dict[OID, dict[OID, object]] = {c: {} for c in columns}
         cursor = {c: c for c in columns}
@@ -132,9 +140,11 @@ class SnmpSession:
                 if column in finished:
                     continue
                 n = len(column)
-                if value is END_OF_MIB_VIEW or oid[:n] != column or oid <= cursor[column]:
+                if value is END_OF_MIB_VIEW or oid[:n] != column:
                     finished.add(column)
                     continue
+                if oid <= cursor[column]:
+                    raise SnmpError(f"agent returned OIDs out of order in column {oid_str(column)}")
                 cursor[column] = oid
                 result[column][oid[n:]] = value
             active = [c for c in active if c not in finished]
