@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from collectors import interfaces  # noqa: E402
-from collectors.snmp.credentials import SnmpV2cCredentials  # noqa: E402
+from collectors.snmp.credentials import SnmpV2cCredentials, SnmpV3Credentials  # noqa: E402
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget, oid_str  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
 
@@ -64,6 +64,15 @@ COLUMNS = interfaces.FIRST_PASS
 AGREEMENT = 0.05  # the varbind counts must agree within 5%
 # netmon: the default engine (native SNMPv2c codec); netmon-pysnmp: the same collectors over pysnmp 7.
 POLLERS = ("netmon", "netmon-pysnmp", "snmpbulkwalk", "snmp_exporter")
+# With --v3: the same collectors over SNMPv3 authPriv (SHA-256 / AES-128), both engines.
+V3_POLLERS = ("netmon-v3", "netmon-pysnmp-v3")
+
+
+def pollers_of(result_or_args) -> tuple[str, ...]:
+    v3 = result_or_args["config"]["v3"] if isinstance(result_or_args, dict) else result_or_args.v3
+    return POLLERS + (V3_POLLERS if v3 else ())
+
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 END_OF_MIB = "(It is past the end of the MIB tree)"
 
@@ -115,16 +124,24 @@ def children_cpu_seconds() -> float:
 class NetmonPoller:
     """The collector path of netmon/poller.py and scheduler.poll_all, minus the store."""
 
-    def __init__(self, port: int, args: argparse.Namespace, engine: str = "native"):
+    def __init__(self, port: int, args: argparse.Namespace, engine: str = "native", v3: bool = False):
         self.port = port
         self.args = args
         self.engine = engine
+        self.v3 = v3
         self.runner = asyncio.Runner()
         self.client: SnmpClient | None = None
 
     def target(self) -> SnmpTarget:
         a = self.args
         return SnmpTarget("127.0.0.1", self.port, a.timeout, a.retries, a.max_repetitions)
+
+    def credentials(self, host: str):
+        if not self.v3:
+            return SnmpV2cCredentials(f"lab-{host}", host)
+        return SnmpV3Credentials(
+            "lab-v3", lab_mod.V3_USER, "sha256", lab_mod.V3_AUTH_KEY, "aes128", lab_mod.V3_PRIV_KEY, context=host
+        )
 
     async def _open(self) -> None:
         self.client = SnmpClient(self.engine)
@@ -146,7 +163,7 @@ class NetmonPoller:
 
     async def _poll_one(self, host: str, limit: asyncio.Semaphore, acc: dict) -> None:
         async with limit:
-            session = await self.client.session(self.target(), SnmpV2cCredentials(f"lab-{host}", host))
+            session = await self.client.session(self.target(), self.credentials(host))
             walked = session.walk_columns
             passes: list[tuple] = []
 
@@ -443,21 +460,21 @@ def text_report(result: dict) -> str:
         f"agent: snmpsim on 127.0.0.1:{c['agent_port']} (--max-var-binds={c['agent_max_var_binds']}), "
         f"python {c['python']}, {c['cpus']} CPUs",
         "",
-        f"{'poller':<14} {'wall s':>7} {'CPU s':>7} {'CPU us/vb':>10} {'CPU s/10k vb':>13} {'varbinds':>9} "
+        f"{'poller':<16} {'wall s':>7} {'CPU s':>7} {'CPU us/vb':>10} {'CPU s/10k vb':>13} {'varbinds':>9} "
         f"{'requests':>9} {'agent CPU s':>12} {'agent us/vb':>12} {'agent busy':>11}",
     ]
-    for name in POLLERS:
+    for name in pollers_of(result):
         r = p[name]
         requests = r.get("requests", r.get("invocations"))
         req = fmt(requests, "d") + ("p" if "invocations" in r else "")
         lines.append(
-            f"{name:<14} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {fmt(r['cpu_us_per_varbind'], '.1f'):>10} "
+            f"{name:<16} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} {fmt(r['cpu_us_per_varbind'], '.1f'):>10} "
             f"{fmt(r['cpu_s_per_10k_varbinds'], '.3f'):>13} {r['varbinds']:>9d} {req:>9} "
             f"{r['agent_cpu_s']:>12.2f} {fmt(r['agent_cpu_us_per_varbind'], '.1f'):>12} "
             f"{fmt(r['agent_busy'], '.0%'):>11}"
         )
     lines += ["", f"{'ratio':<30} {'CPU per varbind':>16} {'wall time':>10}"]
-    for other in POLLERS[1:]:
+    for other in pollers_of(result)[1:]:
         r = result["ratios"][f"netmon/{other}"]
         lines.append(
             f"{'netmon / ' + other:<30} {fmt(r['cpu_per_varbind'], '.2f', 'n/a') + 'x':>16} "
@@ -501,7 +518,7 @@ def checks(result: dict) -> None:
         )
     else:
         ok.append(f"OK netmon walked FIRST_PASS only (no second pass) on {n['first_pass_only_devices']} devices")
-    counts = {name: p[name]["varbinds"] for name in POLLERS}
+    counts = {name: p[name]["varbinds"] for name in pollers_of(result)}
     expected = c["devices"] * c["interfaces_per_device"] * len(COLUMNS)
     hi, lo = max(counts.values()), min(counts.values())
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -512,7 +529,7 @@ def checks(result: dict) -> None:
     e = p["snmp_exporter"]
     if e["pdus_returned"] and e["pdus_returned"] != e["varbinds"]:
         warn.append(f"snmp_exporter returned {e['pdus_returned']} PDUs but {e['varbinds']} samples")
-    for name in POLLERS:
+    for name in pollers_of(result):
         errs = p[name]["errors"]
         if errs:
             warn.append(f"{name}: {len(errs)} errors, first: {errs[0]}")
@@ -541,6 +558,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--profile-out", type=Path, help="also save the cProfile stats there (e.g. bench/out/netmon.prof)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary lab directory (path printed)")
+    ap.add_argument(
+        "--v3", action="store_true", help="also poll over SNMPv3 authPriv (SHA-256/AES-128) with both netmon engines"
+    )
     args = ap.parse_args(argv)
     if not (1 <= args.devices <= 2000 and 1 <= args.ports <= 1000 and 1 <= args.repeat <= 100):
         ap.error("--devices 1..2000, --ports 1..1000, --repeat 1..100")
@@ -560,26 +580,37 @@ def profile_report(prof: cProfile.Profile, top: int) -> str:
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="netmon-bench-"))
     sim = netmon = netmon_pysnmp = exporter = None
+    extra: dict[str, NetmonPoller] = {}
     old_term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
     try:
         log(f"building lab: {args.devices} devices x {args.ports} ports in {work}")
         lab = lab_mod.build(work, sites=args.devices, ports=args.ports, legacy=False, v3=False)
         hosts = [d.hostname for d in lab.devices]
         sim = lab_mod.Simulator(
-            lab.data_dir, lab.agent_port, lab.root, v3_users=[], max_var_binds=args.agent_max_var_binds
+            lab.data_dir,
+            lab.agent_port,
+            lab.root,
+            v3_users=[lab_mod.LAB_V3_USER] if args.v3 else [],
+            max_var_binds=args.agent_max_var_binds,
         )
         t = time.perf_counter()
         sim.start()
         log(f"snmpsim up on 127.0.0.1:{lab.agent_port} in {time.perf_counter() - t:.1f} s")
         netmon = NetmonPoller(lab.agent_port, args).start()
         netmon_pysnmp = NetmonPoller(lab.agent_port, args, engine="pysnmp").start()
+        extra = {}
+        if args.v3:
+            extra = {
+                "netmon-v3": NetmonPoller(lab.agent_port, args, v3=True).start(),
+                "netmon-pysnmp-v3": NetmonPoller(lab.agent_port, args, engine="pysnmp", v3=True).start(),
+            }
         bulkwalk = BulkwalkPoller(lab.agent_port, args)
         exporter = ExporterPoller(lab.agent_port, work, hosts, args)
         exporter.start()
         log(f"snmp_exporter up on 127.0.0.1:{exporter.port}")
 
         # Warm-up, untimed: pysnmp's first request pays ~0.6 s; one device through each poller.
-        for poller in (netmon, netmon_pysnmp):
+        for poller in (netmon, netmon_pysnmp, *extra.values()):
             warm = poller.run(hosts[:1])
             if warm["errors"]:
                 raise RuntimeError(f"netmon ({poller.engine}) warm-up failed: {warm['errors'][0]}")
@@ -587,12 +618,13 @@ def run(args: argparse.Namespace) -> dict:
         exporter.run(hosts[:1])
         startup = bulkwalk.startup_cpu(hosts[0])
 
-        runs: dict[str, list[dict]] = {name: [] for name in POLLERS}
+        runs: dict[str, list[dict]] = {name: [] for name in pollers_of(args)}
         phases = (
             ("netmon", netmon.run),
             ("netmon-pysnmp", netmon_pysnmp.run),
             ("snmpbulkwalk", bulkwalk.run),
             ("snmp_exporter", exporter.run),
+            *((name, poller.run) for name, poller in extra.items()),
         )
         for round_no in range(1, args.repeat + 1):
             for name, phase in phases:
@@ -614,7 +646,7 @@ def run(args: argparse.Namespace) -> dict:
                 args.profile_out.parent.mkdir(parents=True, exist_ok=True)
                 prof.dump_stats(str(args.profile_out))
 
-        pollers = {name: summarise(runs[name]) for name in POLLERS}
+        pollers = {name: summarise(runs[name]) for name in pollers_of(args)}
         n, b = pollers["netmon"], pollers["snmpbulkwalk"]
         b["startup_cpu_s_per_invocation"] = startup
         net = b["cpu_s"] - startup * b["invocations"]
@@ -633,6 +665,7 @@ def run(args: argparse.Namespace) -> dict:
                 "repeat": args.repeat,
                 "agent_port": lab.agent_port,
                 "agent_max_var_binds": args.agent_max_var_binds,
+                "v3": args.v3,
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
             },
@@ -642,7 +675,7 @@ def run(args: argparse.Namespace) -> dict:
                     "cpu_per_varbind": ratio(n["cpu_us_per_varbind"], pollers[other]["cpu_us_per_varbind"]),
                     "wall": ratio(n["wall_s"], pollers[other]["wall_s"]),
                 }
-                for other in POLLERS[1:]
+                for other in pollers_of(args)[1:]
             },
             "runs": runs,
             "checks": [],
@@ -661,6 +694,8 @@ def run(args: argparse.Namespace) -> dict:
             netmon.close()
         if netmon_pysnmp:
             netmon_pysnmp.close()
+        for poller in extra.values():
+            poller.close()
         if sim:
             sim.stop()
         signal.signal(signal.SIGTERM, old_term)
