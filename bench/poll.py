@@ -73,7 +73,6 @@ def pollers_of(result_or_args) -> tuple[str, ...]:
     return POLLERS + (V3_POLLERS if v3 else ())
 
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 END_OF_MIB = "(It is past the end of the MIB tree)"
 
 # snmp_exporter metric for each walked column: (name, type). Names follow IF-MIB.
@@ -105,12 +104,6 @@ def find_tool(name: str) -> str:
     if not path:
         raise SystemExit(f"bench/poll.py: {name} is not installed (scripts/setup --test installs it)")
     return path
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """utime+stime of a running process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def children_cpu_seconds() -> float:
@@ -370,17 +363,11 @@ class ExporterPoller:
         raise RuntimeError(f"snmp_exporter did not answer within {ready_timeout:.0f} s: {self.log_path.read_text()}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        lab_mod.stop_process_group(self.proc)
         self.proc = None
 
     def cpu_seconds(self) -> float:
-        return proc_cpu_seconds(self.proc.pid)
+        return lab_mod.process_cpu_seconds(self.proc.pid)
 
     def _scrape(self, host: str) -> tuple[int, int, int, list[str]]:
         url = f"http://127.0.0.1:{self.port}/snmp?target=127.0.0.1:{self.agent_port}&module={host}"

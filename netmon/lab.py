@@ -362,6 +362,23 @@ class V3User:
 LAB_V3_USER = V3User(V3_USER, "SHA256", V3_AUTH_KEY, "AES128", V3_PRIV_KEY)
 
 
+def stop_process_group(proc: subprocess.Popen | None) -> None:
+    """SIGTERM a process started with ``start_new_session=True`` and its children; SIGKILL after 5 s."""
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def snmpsim_command() -> str:
     local = Path(sys.executable).parent / "snmpsim-command-responder"
     if local.exists():
@@ -441,21 +458,12 @@ class Simulator:
                 return False
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_process_group(self.proc)
         self.proc = None
 
     def cpu_seconds(self) -> float:
-        """User+system CPU the agent has used (Linux /proc), to tell simulator cost from poller cost."""
-        if not self.proc:
-            return 0.0
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User+system CPU the agent has used, to tell simulator cost from poller cost."""
+        return process_cpu_seconds(self.proc.pid) if self.proc else 0.0
 
     def __enter__(self) -> Simulator:
         return self.start()
