@@ -92,3 +92,7 @@ def test_demo_runs_and_serves_metrics(tmp_path):
     assert proc.returncode == 0, out
     assert f"metrics at http://127.0.0.1:{port}/metrics" in out
     assert (tmp_path / "lab" / "secrets.yml").stat().st_mode & 0o077 == 0
+    # The SNMPv3 keys the lab uses reach neither the database, nor the logs, nor /metrics.
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))
+    for key in (lab_mod.V3_AUTH_KEY, lab_mod.V3_PRIV_KEY):
+        assert key.encode() not in stored and key not in out and key not in body
