@@ -66,3 +66,58 @@ class CollectorError:
     collector: str
     reason: str  # short, bounded set: timeout, auth, snmp_error, parse, internal
     message: str  # never carries credentials
+
+
+# -- fibre health, topology, hardware (issue 3) ---------------------------------
+
+SENSOR_KINDS = ("rx_power", "tx_power", "temperature", "bias", "voltage")
+THRESHOLD_KINDS = ("low_alarm", "low_warning", "high_warning", "high_alarm")
+
+
+@dataclass(frozen=True, slots=True)
+class OpticReading:
+    """One transceiver sensor, in base units: dBm for power, Celsius, amperes, volts.
+
+    ``ifname`` links it to an interface when the device says which one (ENTITY-MIB
+    containment or alias mapping, or the CLI's port column); ``lane`` is 0 for
+    single-lane optics and 1..N for each lane of a multi-lane one.
+    ``thresholds`` maps THRESHOLD_KINDS to values in the same unit, where known.
+    """
+
+    ifname: str | None
+    ifindex: int | None
+    lane: int
+    kind: str  # one of SENSOR_KINDS
+    value: float
+    thresholds: dict[str, float]
+    sensor: str  # the device's own name for the sensor, for humans
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    """A neighbour seen on a local port through LLDP or CDP."""
+
+    protocol: str  # "lldp" | "cdp"
+    local_port: str
+    remote_name: str  # sysName / Device-ID as the neighbour announces it
+    remote_port: str
+    remote_chassis_id: str = ""
+    remote_address: str = ""  # management address, when announced
+    remote_platform: str = ""
+    remote_description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareItem:
+    """One ENTITY-MIB entPhysicalEntry (or a CLI `show inventory` line)."""
+
+    index: int | None
+    klass: str  # chassis | module | port | powerSupply | fan | sensor | container | stack | other
+    name: str
+    description: str
+    model: str
+    serial: str
+    firmware: str = ""
+    software: str = ""
+    hardware_rev: str = ""
+    contained_in: int | None = None
