@@ -21,11 +21,15 @@ setup(
         "prometheus-client>=0.20",
         "sqlite-utils>=3.36",
         "PyYAML>=6",
+        # SSH collection: netmiko drives the CLI, ntc-templates' TextFSM templates parse it.
+        "netmiko>=4.4,<5",
+        "ntc-templates>=7",
     ],
     extras_require={
         # The lab (snmpsim agents) and the test tools.
-        "lab": ["snmpsim==1.2.2", "pysmi>=2,<3"],
-        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.6", "snmpsim==1.2.2", "pysmi>=2,<3"],
+        # asyncssh plays SSH devices in the tests and the lab.
+        "lab": ["snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
+        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.6", "snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
     },
     entry_points={"console_scripts": ["netmon = netmon.cli:main"]},
 )
