@@ -62,6 +62,29 @@ INTERFACE_COUNTERS = (
 )
 IF_LABELS = ["device", "site", "ifname"]
 
+OPTIC_VALUES = {
+    "rx_power": ("netmon_optic_rx_power_dbm", "Transceiver receive power in dBm (per lane)."),
+    "tx_power": ("netmon_optic_tx_power_dbm", "Transceiver transmit power in dBm (per lane)."),
+    "temperature": ("netmon_optic_temperature_celsius", "Transceiver temperature in degrees Celsius."),
+    "bias": ("netmon_optic_bias_amperes", "Transceiver laser bias current in amperes (per lane)."),
+    "voltage": ("netmon_optic_voltage_volts", "Transceiver supply voltage in volts."),
+}
+OPTIC_THRESHOLDS = {
+    "dbm": (
+        "netmon_optic_threshold_dbm",
+        "Transceiver power thresholds in dBm; kind is rx_/tx_ + low_alarm, low_warning, high_warning, high_alarm.",
+    ),
+    "temperature": (
+        "netmon_optic_threshold_celsius",
+        "Transceiver temperature thresholds; kind low_alarm ... high_alarm.",
+    ),
+    "bias": ("netmon_optic_threshold_amperes", "Transceiver bias current thresholds; kind low_alarm ... high_alarm."),
+    "voltage": (
+        "netmon_optic_threshold_volts",
+        "Transceiver supply voltage thresholds; kind low_alarm ... high_alarm.",
+    ),
+}
+
 
 class StoreCollector(Collector):
     def __init__(self, db_path: str | Path):
@@ -72,6 +95,7 @@ class StoreCollector(Collector):
         try:
             yield from self._device_metrics(store)
             yield from self._interface_metrics(store)
+            yield from self._optic_metrics(store)
             yield from self._collector_metrics(store)
         finally:
             store.close()
@@ -134,6 +158,24 @@ class StoreCollector(Collector):
                     family.add_metric(labels, float(r[column]))
         yield from (info, oper, admin, speed)
         yield from (family for family, _ in counters)
+
+    def _optic_metrics(self, store: Store) -> Iterator[Metric]:
+        labels = ["device", "site", "ifname", "lane"]
+        values = {kind: GaugeMetricFamily(name, help_, labels=labels) for kind, (name, help_) in OPTIC_VALUES.items()}
+        thresholds = {
+            unit: GaugeMetricFamily(name, help_, labels=[*labels, "kind"])
+            for unit, (name, help_) in OPTIC_THRESHOLDS.items()
+        }
+        for r in store.optic_states():
+            key = [r["hostname"], r["site"], r["ifname"], str(r["lane"])]
+            values[r["kind"]].add_metric(key, r["value"])
+            unit = "dbm" if r["kind"].endswith("power") else r["kind"]
+            prefix = r["kind"].split("_")[0] + "_" if unit == "dbm" else ""
+            for which in ("low_alarm", "low_warning", "high_warning", "high_alarm"):
+                if r[which] is not None:
+                    thresholds[unit].add_metric([*key, prefix + which], r[which])
+        yield from values.values()
+        yield from thresholds.values()
 
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(

@@ -8,6 +8,7 @@ Example ``netmon.yml``::
     listen: 127.0.0.1:9310               # /metrics
     interval: 60                         # default poll interval, seconds
     concurrency: 64                      # devices polled at once
+    optics_interval: 300                 # transceiver DOM every 5 minutes (0: off)
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -52,6 +53,7 @@ class Config:
     listen: str = "127.0.0.1:9310"
     interval: int = 60
     concurrency: int = 64
+    optics_interval: int = 300  # seconds between transceiver DOM reads (0: never); light drifts slowly
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -81,7 +83,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent
-    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
+    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "optics_interval", "snmp"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -109,6 +111,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
+        if "optics_interval" in data:
+            cfg = replace(cfg, optics_interval=int(data["optics_interval"]))
         cfg.listen_host_port  # noqa: B018 - validates the listen address
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path or 'configuration'}: {exc}") from None

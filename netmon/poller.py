@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, field
 
 from collectors import interfaces as interfaces_collector
+from collectors import optics as optics_collector
 from collectors import system as system_collector
-from collectors.observations import CollectorError, InterfaceSample, SystemInfo
+from collectors.observations import CollectorError, InterfaceSample, OpticReading, SystemInfo
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
 from netmon.config import Config
 from netmon.secrets import Secrets
@@ -31,6 +32,7 @@ class DevicePoll:
     duration: float = 0.0
     system: SystemInfo | None = None
     interfaces: list[InterfaceSample] | None = None
+    optics: list[OpticReading] | None = None  # None: not collected this time
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
     requests: int = 0
@@ -48,6 +50,8 @@ class Poller:
         self.config = config
         self.secrets = secrets
         self.client = client or SnmpClient(config.snmp.engine)
+        # (hostname, collector) -> monotonic time of its last success, for collectors slower than the poll
+        self._last_run: dict[tuple[str, str], float] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -87,11 +91,14 @@ class Poller:
             return
         session = await self.client.session(self.target(device), creds)
         try:
-            for collector in (system_collector, interfaces_collector):
+            for collector in self._due(device):
                 result.current = collector.name
                 t = time.perf_counter()
                 try:
-                    value = await collector.collect(session)
+                    if collector is optics_collector:
+                        value = await collector.collect(session, result.system.object_id)
+                    else:
+                        value = await collector.collect(session)
                 except SnmpError as exc:
                     self._fail(result, collector.name, exc.reason, str(exc), time.perf_counter() - t)
                     if collector is system_collector:
@@ -105,9 +112,19 @@ class Poller:
                     continue
                 result.runs.append(CollectorRun(collector.name, time.perf_counter() - t))
                 setattr(result, collector.name, value)
+                self._last_run[(device.hostname, collector.name)] = time.monotonic()
         finally:
             result.requests = session.stats.requests
             result.varbinds = session.stats.varbinds
+
+    def _due(self, device: DeviceRow):
+        """system and interfaces every poll; slower collectors when their own interval has passed."""
+        yield system_collector
+        yield interfaces_collector
+        every = self.config.optics_interval
+        last = self._last_run.get((device.hostname, optics_collector.name))
+        if every and (last is None or time.monotonic() - last >= every):
+            yield optics_collector
 
     @staticmethod
     def _fail(result: DevicePoll, collector: str, reason: str, message: str, duration: float) -> None:

@@ -45,7 +45,13 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
 def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
     try:
         return store.record_poll(
-            device, result.started, result.system, result.interfaces, result.runs, dropped=result.dropped
+            device,
+            result.started,
+            result.system,
+            result.interfaces,
+            result.runs,
+            dropped=result.dropped,
+            optics=result.optics,
         )
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from collectors.observations import ADMIN_STATUS, OPER_STATUS, InterfaceSample, SystemInfo
+from collectors.observations import ADMIN_STATUS, OPER_STATUS, InterfaceSample, OpticReading, SystemInfo
 from inventory.model import Inventory
 from netmon.counters import CounterSample, counter_delta, rebooted
 
@@ -137,6 +137,24 @@ CREATE TABLE collector_errors (
     reason TEXT NOT NULL,
     count INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (collector, reason)
+);
+""",
+    # 2: transceiver DOM readings (latest per device, port, lane and sensor kind)
+    """
+CREATE TABLE optics (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ifname TEXT NOT NULL,
+    ifindex INTEGER,
+    lane INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value REAL NOT NULL,
+    low_alarm REAL,
+    low_warning REAL,
+    high_warning REAL,
+    high_alarm REAL,
+    sensor TEXT NOT NULL DEFAULT '',
+    sampled_at REAL NOT NULL,
+    PRIMARY KEY (device_id, ifname, lane, kind)
 );
 """,
 ]
@@ -329,6 +347,7 @@ class Store:
         interfaces: list[InterfaceSample] | None,
         runs: list[CollectorRun],
         dropped: dict[str, int] | None = None,
+        optics: list[OpticReading] | None = None,
     ) -> list[dict]:
         """Store one device poll atomically; return the events it produced.
 
@@ -378,6 +397,8 @@ class Store:
             if interfaces is not None:
                 uptime = system.uptime_ticks if system else None
                 events.extend(self._record_interfaces(conn, device, started, uptime, interfaces))
+            if optics is not None and up:
+                self._record_optics(conn, device, started, optics)
             for run in runs if up is not None else ():
                 conn.execute(
                     "INSERT INTO collector_status "
@@ -416,6 +437,30 @@ class Store:
                     e,
                 )
         return events
+
+    @staticmethod
+    def _record_optics(conn, device: DeviceRow, at: float, readings: list[OpticReading]) -> None:
+        """The device's optics are exactly these now: a transceiver pulled out disappears."""
+        conn.execute("DELETE FROM optics WHERE device_id = ?", (device.id,))
+        for r in readings:
+            if r.ifname is None:
+                continue
+            t = r.thresholds
+            conn.execute(
+                "INSERT OR REPLACE INTO optics (device_id, ifname, ifindex, lane, kind, value, low_alarm, low_warning, "
+                "high_warning, high_alarm, sensor, sampled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (device.id, r.ifname, r.ifindex, r.lane, r.kind, r.value, t.get("low_alarm"), t.get("low_warning"),
+                 t.get("high_warning"), t.get("high_alarm"), r.sensor, at),
+            )  # fmt: skip
+
+    def optic_states(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT o.*, d.hostname, s.name AS site FROM optics o JOIN devices d ON d.id = o.device_id "
+                "JOIN sites s ON s.id = d.site_id ORDER BY d.hostname, o.ifname, o.lane, o.kind"
+            )
+        ]
 
     def record_failure(self, device: DeviceRow, started: float, reason: str = "store") -> None:
         """A poll whose result could not be stored: make the device's state unknown, not stale.

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from collectors.observations import OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
 from tests.conftest import VENV_BIN, require_tool
@@ -38,6 +39,15 @@ EXPECTED = {
     "netmon_collector_errors",
     "netmon_last_success_timestamp_seconds",
     "netmon_snmp_dropped_packets",
+    "netmon_optic_rx_power_dbm",
+    "netmon_optic_tx_power_dbm",
+    "netmon_optic_temperature_celsius",
+    "netmon_optic_bias_amperes",
+    "netmon_optic_voltage_volts",
+    "netmon_optic_threshold_dbm",
+    "netmon_optic_threshold_celsius",
+    "netmon_optic_threshold_amperes",
+    "netmon_optic_threshold_volts",
 }
 
 
@@ -47,7 +57,14 @@ def exposition(tmp_path):
     store.record_poll(dev, 0.0, sysinfo(1000), [iface(1, octets=100), iface(2, oper=2), iface(3, name="Gi1/0/1")], OK)
     ifs = [iface(1, octets=700), iface(2, oper=2), iface(3, name="Gi1/0/1")]
     store.record_poll(dev, 60.0, sysinfo(7000), ifs, OK, dropped={"malformed": 2, "wrong_source": 1})
-    store.record_poll(dev, 120.0, sysinfo(13000), ifs, OK, dropped={"malformed": 1})
+    optics = [
+        OpticReading("Gi1/0/1", 1, 0, "rx_power", -7.5, {"low_alarm": -20.0, "low_warning": -18.0}, "Rx"),
+        OpticReading("Gi1/0/1", 1, 0, "tx_power", -2.1, {"high_alarm": 1.0}, "Tx"),
+        OpticReading("Gi1/0/1", 1, 0, "temperature", 35.5, {"high_alarm": 75.0}, "Temp"),
+        OpticReading("Gi1/0/1", 1, 0, "bias", 0.0061, {}, "Bias"),
+        OpticReading("Gi1/0/1", 1, 0, "voltage", 3.29, {"low_alarm": 2.97}, "Vcc"),
+    ]
+    store.record_poll(dev, 120.0, sysinfo(13000), ifs, OK, dropped={"malformed": 1}, optics=optics)
     return generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
 
 
@@ -69,6 +86,13 @@ def test_metric_names_and_values(exposition):
         if s.name.endswith("_total")
     }
     assert dropped == {"malformed": 3.0, "wrong_source": 1.0}
+    rx = families["netmon_optic_rx_power_dbm"].samples
+    assert [(s.labels, s.value) for s in rx] == [
+        ({"device": "sw1", "site": "hall", "ifname": "Gi1/0/1", "lane": "0"}, -7.5)
+    ]
+    power_limits = {s.labels["kind"]: s.value for s in families["netmon_optic_threshold_dbm"].samples}
+    assert power_limits == {"rx_low_alarm": -20.0, "rx_low_warning": -18.0, "tx_high_alarm": 1.0}
+    assert [s.value for s in families["netmon_optic_threshold_volts"].samples] == [2.97]
 
 
 def test_promtool_check_metrics_is_clean(exposition):
