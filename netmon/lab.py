@@ -254,6 +254,113 @@ def switch_records(dev: LabDevice, uplink_peers: list[str], rng: random.Random) 
     return recs
 
 
+def chassis_mac(k: int) -> str:
+    return f"001a2b00{k // 256:02x}{k % 256:02x}"
+
+
+def fibre_records(dev: LabDevice, k: int, switches: list[LabDevice]) -> list[str]:
+    """ENTITY-MIB hardware, transceiver DOM (CISCO-ENTITY-SENSOR-MIB) and LLDP for one lab switch.
+
+    Each switch has two 10G LR optics, Te1/1/1 towards the previous switch in the
+    ring and Te1/1/2 towards the next, and sees both over LLDP. Every third
+    switch has a Te1/1/1 whose receive power drifts down towards its low warning
+    (a dirty connector, a bent fibre): a slope the NOC should see before the alarm.
+    Uses its own random stream (seeded by the switch's place in the ring), so the
+    interface data of the lab stays as it was.
+    """
+    rng = random.Random(f"fibre-{k}")
+    ent, cs, lldp = "1.3.6.1.2.1.47.1.1.1.1", "1.3.6.1.4.1.9.9.91.1", "1.0.8802.1.1.2.1"
+    recs = [
+        f"{ent}.2.1|4|Cisco Catalyst 9300 Series 48-port 1G switch",
+        f"{ent}.4.1|2|0",
+        f"{ent}.5.1|2|3",
+        f"{ent}.7.1|4|Switch 1 Chassis",
+        f"{ent}.8.1|4|V02",
+        f"{ent}.9.1|4|17.9.4r",
+        f"{ent}.10.1|4|17.9.4",
+        f"{ent}.11.1|4|FOC{2300 + k:04d}X{rng.randint(100, 999)}",
+        f"{ent}.13.1|4|C9300-48P",
+        f"{ent}.2.2|4|Cisco Catalyst 9300 4x10G uplink module",
+        f"{ent}.4.2|2|1",
+        f"{ent}.5.2|2|9",
+        f"{ent}.7.2|4|Switch 1 FRU Uplink Module 1",
+        f"{ent}.11.2|4|FOC{2400 + k:04d}Y{rng.randint(100, 999)}",
+        f"{ent}.13.2|4|C9300-NM-4G",
+        f"{lldp}.3.1.0|2|4",  # lldpLocChassisIdSubtype: macAddress
+        f"{lldp}.3.2.0|4x|{chassis_mac(k)}",
+        f"{lldp}.3.3.0|4|{dev.hostname}",
+    ]
+    ring = len(switches) > 1
+    for u in (1, 2):
+        port = 3000 + u * 10
+        ifindex = 1000 + u
+        drifting = u == 1 and k % 3 == 1
+        temp, volts, bias = rng.randint(280, 450), rng.randint(325, 335), rng.randint(55, 80)
+        tx = rng.randint(-30, -10)  # -3.0 .. -1.0 dBm
+        rx = -171 if drifting else rng.randint(-90, -40)  # dBm x 10
+        recs += [
+            f"{ent}.2.{port}|4|SFP-10GBase-LR",
+            f"{ent}.4.{port}|2|2",
+            f"{ent}.5.{port}|2|10",
+            f"{ent}.7.{port}|4|Te1/1/{u}",
+            f"{ent}.11.{port}|4|FNS{2500 + k:04d}{u}{rng.randint(100, 999)}",
+            f"{ent}.13.{port}|4|SFP-10G-LR",
+            f"1.3.6.1.2.1.47.1.3.2.1.2.{port}.0|6|1.3.6.1.2.1.2.2.1.1.{ifindex}",
+        ]
+        # tenths of a dBm, one tenth lower every 200 s: about 30 min from -17.1 dBm to the -18.0 warning
+        rx_record = f"2:numeric|rate=-0.005,initial={rx},min=-400,max=50" if drifting else f"2|{rx}"
+        # (offset, name, SensorDataType, scale, precision, value, (low alarm, low warning, high warning, high alarm))
+        sensors = [
+            (1, "Temperature Sensor", 8, 9, 1, f"2|{temp}", (-50, 0, 700, 750)),
+            (2, "Supply Voltage Sensor", 4, 9, 2, f"2|{volts}", (290, 300, 360, 370)),
+            (3, "Bias Current Sensor", 5, 8, 1, f"2|{bias}", (20, 25, 120, 130)),
+            (4, "Transmit Power Sensor", 14, 9, 1, f"2|{tx}", (-82, -72, 5, 10)),
+            (5, "Receive Power Sensor", 14, 9, 1, rx_record, (-200, -180, 5, 10)),
+        ]
+        for offset, label, kind, scale, precision, value, limits in sensors:
+            i = port + offset
+            recs += [
+                f"{ent}.2.{i}|4|Te1/1/{u} {label}",
+                f"{ent}.4.{i}|2|{port}",
+                f"{ent}.5.{i}|2|8",
+                f"{ent}.7.{i}|4|Te1/1/{u} {label}",
+                f"{cs}.1.1.1.1.{i}|2|{kind}",
+                f"{cs}.1.1.1.2.{i}|2|{scale}",
+                f"{cs}.1.1.1.3.{i}|2|{precision}",
+                f"{cs}.1.1.1.4.{i}|{value}",
+                f"{cs}.1.1.1.5.{i}|2|1",
+            ]
+            # entSensorThresholdTable rows (severity, relation, value): major = alarm, minor = warning
+            rows = ((20, 1, limits[0]), (10, 1, limits[1]), (10, 3, limits[2]), (20, 3, limits[3]))
+            for n, (severity, relation, limit) in enumerate(rows, start=1):
+                recs += [
+                    f"{cs}.2.1.1.2.{i}.{n}|2|{severity}",
+                    f"{cs}.2.1.1.3.{i}.{n}|2|{relation}",
+                    f"{cs}.2.1.1.4.{i}.{n}|2|{limit}",
+                ]
+        recs += [
+            f"{lldp}.3.7.1.2.{u}|2|5",
+            f"{lldp}.3.7.1.3.{u}|4|Te1/1/{u}",
+            f"{lldp}.3.7.1.4.{u}|4|TenGigabitEthernet1/1/{u}",
+        ]
+        if not ring:
+            continue
+        peer_k = (k - 1) % len(switches) if u == 1 else (k + 1) % len(switches)
+        peer, peer_port = switches[peer_k], 2 if u == 1 else 1
+        row = f"0.{u}.1"
+        recs += [
+            f"{lldp}.4.1.1.4.{row}|2|4",
+            f"{lldp}.4.1.1.5.{row}|4x|{chassis_mac(peer_k)}",
+            f"{lldp}.4.1.1.6.{row}|2|5",
+            f"{lldp}.4.1.1.7.{row}|4|Te1/1/{peer_port}",
+            f"{lldp}.4.1.1.8.{row}|4|TenGigabitEthernet1/1/{peer_port}",
+            f"{lldp}.4.1.1.9.{row}|4|{peer.hostname}",
+            f"{lldp}.4.1.1.10.{row}|4|Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE)",
+            f"{lldp}.4.2.1.3.{row}.1.4.127.0.1.{peer_k + 1}|2|2",
+        ]
+    return recs
+
+
 def build(
     root: str | Path,
     sites: int = 6,
@@ -292,6 +399,8 @@ def build(
     for k, dev in enumerate(lab.devices):
         ring = [switches[(k - 1) % len(switches)].hostname, switches[(k + 1) % len(switches)].hostname]
         recs = switch_records(dev, ring, rng)
+        if dev.role == "switch":
+            recs = sorted(recs + fibre_records(dev, switches.index(dev), switches), key=_oid_key)
         (lab.data_dir / f"{dev.hostname}.snmprec").write_text("\n".join(recs) + "\n")
 
     inventory = {

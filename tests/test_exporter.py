@@ -160,6 +160,14 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
                 break
             time.sleep(1)
         assert len(result) == 4, result
+        # Transceiver DOM of the lab's fibre uplinks, and the headroom to the low warning, per port.
+        rx = _query(prom_port, "netmon_optic_rx_power_dbm")
+        assert len(rx) == 8, rx  # two uplink optics per lab switch
+        headroom = _query(
+            prom_port,
+            'netmon_optic_rx_power_dbm - on(device, ifname, lane) netmon_optic_threshold_dbm{kind="rx_low_warning"}',
+        )
+        assert len(headroom) == 8 and all(float(r["value"][1]) > 0 for r in headroom), headroom
         up = _query(prom_port, "netmon_device_up")
         assert {r["metric"]["device"]: r["value"][1] for r in up} == {d.hostname: "1" for d in lab.devices}
         targets = json.loads(_get(f"http://127.0.0.1:{prom_port}/api/v1/targets"))["data"]["activeTargets"]
