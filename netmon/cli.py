@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_inventory_import)
     lst = inv_sub.add_parser("list", help="print sites and devices")
     lst.set_defaults(func=cmd_inventory_list)
+    hw = inv_sub.add_parser("hardware", help="print the hardware netmon found: chassis, modules, transceivers")
+    hw.add_argument("site", nargs="?", help="only this site")
+    hw.set_defaults(func=cmd_inventory_hardware)
+    opt = inv_sub.add_parser("optics", help="print transceiver readings and how close each is to its thresholds")
+    opt.set_defaults(func=cmd_inventory_optics)
     inv.set_defaults(func=lambda a: inv.print_help() or EXIT_BAD_INPUT)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -196,6 +201,42 @@ def cmd_inventory_list(args) -> int:
             ],
         )
     )
+    return 0
+
+
+def cmd_inventory_hardware(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    if args.site and args.site not in {s["name"] for s in store.sites()}:
+        raise UserError(f"no site {args.site!r} in {cfg.db}")
+    rows = [
+        [h["site"], h["hostname"], h["class"], h["name"], h["model"], h["serial"], h["firmware"] or h["software"]]
+        for h in store.hardware(args.site)
+    ]
+    print(format_table(["site", "device", "class", "name", "model", "serial", "firmware"], rows))
+    return 0
+
+
+def cmd_inventory_optics(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    rows = []
+    for o in store.optic_states():
+        low = o["low_warning"]
+        margin = "" if low is None else f"{o['value'] - low:+.2f}"
+        rows.append(
+            [
+                o["hostname"],
+                o["ifname"],
+                o["lane"],
+                o["kind"],
+                f"{o['value']:g}",
+                _num(low),
+                _num(o["low_alarm"]),
+                margin,
+            ]
+        )
+    print(format_table(["device", "port", "lane", "sensor", "value", "low warn", "low alarm", "to warn"], rows))
     return 0
 
 

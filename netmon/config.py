@@ -9,6 +9,7 @@ Example ``netmon.yml``::
     interval: 60                         # default poll interval, seconds
     concurrency: 64                      # devices polled at once
     optics_interval: 300                 # transceiver DOM every 5 minutes (0: off)
+    hardware_interval: 21600             # hardware inventory every 6 hours (0: off)
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -54,6 +55,7 @@ class Config:
     interval: int = 60
     concurrency: int = 64
     optics_interval: int = 300  # seconds between transceiver DOM reads (0: never); light drifts slowly
+    hardware_interval: int = 21600  # seconds between hardware inventory reads (0: never), as NAV does
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -83,7 +85,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent
-    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "optics_interval", "snmp"}
+    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
+    known |= {"optics_interval", "hardware_interval"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -111,8 +114,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
-        if "optics_interval" in data:
-            cfg = replace(cfg, optics_interval=int(data["optics_interval"]))
+        for key in ("optics_interval", "hardware_interval"):
+            if key in data:
+                cfg = replace(cfg, **{key: int(data[key])})
         cfg.listen_host_port  # noqa: B018 - validates the listen address
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path or 'configuration'}: {exc}") from None

@@ -13,10 +13,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from collectors import hardware as hardware_collector
 from collectors import interfaces as interfaces_collector
 from collectors import optics as optics_collector
 from collectors import system as system_collector
-from collectors.observations import CollectorError, InterfaceSample, OpticReading, SystemInfo
+from collectors.observations import CollectorError, HardwareItem, InterfaceSample, OpticReading, SystemInfo
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
 from netmon.config import Config
 from netmon.secrets import Secrets
@@ -33,6 +34,7 @@ class DevicePoll:
     system: SystemInfo | None = None
     interfaces: list[InterfaceSample] | None = None
     optics: list[OpticReading] | None = None  # None: not collected this time
+    hardware: list[HardwareItem] | None = None
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
     requests: int = 0
@@ -95,7 +97,7 @@ class Poller:
                 result.current = collector.name
                 t = time.perf_counter()
                 try:
-                    if collector is optics_collector:
+                    if collector in (optics_collector, hardware_collector):
                         value = await collector.collect(session, result.system.object_id)
                     else:
                         value = await collector.collect(session)
@@ -121,10 +123,13 @@ class Poller:
         """system and interfaces every poll; slower collectors when their own interval has passed."""
         yield system_collector
         yield interfaces_collector
-        every = self.config.optics_interval
-        last = self._last_run.get((device.hostname, optics_collector.name))
-        if every and (last is None or time.monotonic() - last >= every):
-            yield optics_collector
+        for collector, every in (
+            (optics_collector, self.config.optics_interval),
+            (hardware_collector, self.config.hardware_interval),
+        ):
+            last = self._last_run.get((device.hostname, collector.name))
+            if every and (last is None or time.monotonic() - last >= every):
+                yield collector
 
     @staticmethod
     def _fail(result: DevicePoll, collector: str, reason: str, message: str, duration: float) -> None:

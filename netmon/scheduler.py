@@ -52,6 +52,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
             result.runs,
             dropped=result.dropped,
             optics=result.optics,
+            hardware=result.hardware,
         )
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

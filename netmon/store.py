@@ -20,7 +20,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from collectors.observations import ADMIN_STATUS, OPER_STATUS, InterfaceSample, OpticReading, SystemInfo
+from collectors.observations import (
+    ADMIN_STATUS,
+    OPER_STATUS,
+    HardwareItem,
+    InterfaceSample,
+    OpticReading,
+    SystemInfo,
+)
 from inventory.model import Inventory
 from netmon.counters import CounterSample, counter_delta, rebooted
 
@@ -139,8 +146,24 @@ CREATE TABLE collector_errors (
     PRIMARY KEY (collector, reason)
 );
 """,
-    # 2: transceiver DOM readings (latest per device, port, lane and sensor kind)
+    # 2: transceiver DOM readings (latest per device, port, lane and sensor kind), hardware inventory
     """
+CREATE TABLE hardware (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    entity_index INTEGER,
+    class TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    serial TEXT NOT NULL DEFAULT '',
+    firmware TEXT NOT NULL DEFAULT '',
+    software TEXT NOT NULL DEFAULT '',
+    hardware_rev TEXT NOT NULL DEFAULT '',
+    contained_in INTEGER,
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (device_id, position)
+);
 CREATE TABLE optics (
     device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
     ifname TEXT NOT NULL,
@@ -348,6 +371,7 @@ class Store:
         runs: list[CollectorRun],
         dropped: dict[str, int] | None = None,
         optics: list[OpticReading] | None = None,
+        hardware: list[HardwareItem] | None = None,
     ) -> list[dict]:
         """Store one device poll atomically; return the events it produced.
 
@@ -399,6 +423,8 @@ class Store:
                 events.extend(self._record_interfaces(conn, device, started, uptime, interfaces))
             if optics is not None and up:
                 self._record_optics(conn, device, started, optics)
+            if hardware is not None and up:
+                self._record_hardware(conn, device, started, hardware)
             for run in runs if up is not None else ():
                 conn.execute(
                     "INSERT INTO collector_status "
@@ -452,6 +478,29 @@ class Store:
                 (device.id, r.ifname, r.ifindex, r.lane, r.kind, r.value, t.get("low_alarm"), t.get("low_warning"),
                  t.get("high_warning"), t.get("high_alarm"), r.sensor, at),
             )  # fmt: skip
+
+    @staticmethod
+    def _record_hardware(conn, device: DeviceRow, at: float, items: list[HardwareItem]) -> None:
+        conn.execute("DELETE FROM hardware WHERE device_id = ?", (device.id,))
+        for position, h in enumerate(items):
+            conn.execute(
+                "INSERT INTO hardware (device_id, position, entity_index, class, name, description, model, serial, "
+                "firmware, software, hardware_rev, contained_in, seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (device.id, position, h.index, h.klass, h.name, h.description, h.model, h.serial, h.firmware,
+                 h.software, h.hardware_rev, h.contained_in, at),
+            )  # fmt: skip
+
+    def hardware(self, site: str | None = None) -> list[dict]:
+        sql = (
+            "SELECT h.*, d.hostname, s.name AS site FROM hardware h JOIN devices d ON d.id = h.device_id "
+            "JOIN sites s ON s.id = d.site_id"
+        )
+        args: tuple = ()
+        if site is not None:
+            sql += " WHERE s.name = ?"
+            args = (site,)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY s.name, d.hostname, h.position", args)]
 
     def optic_states(self) -> list[dict]:
         return [

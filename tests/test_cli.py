@@ -26,6 +26,19 @@ def test_poll_all_and_one(lab, tmp_path):
     assert "Te1/1/1" in r.stdout and "fibre to" in r.stdout
     r = run_netmon(*common, "db", "events")
     assert r.returncode == 0
+    # The first poll also read optics and hardware (their own slower schedules start due).
+    r = run_netmon(*common, "inventory", "hardware", "city-hall")
+    assert r.returncode == 0, r.stderr
+    chassis = [line.split() for line in r.stdout.splitlines() if " chassis " in line]
+    assert [c[:2] for c in chassis] == [["city-hall", "sw-city-hall"]]
+    assert "C9300-48P" in chassis[0] and any(c.startswith("FOC") for c in chassis[0])
+    assert r.stdout.count(" transceiver ") == 2 and "SFP-10G-LR" in r.stdout
+    assert run_netmon(*common, "inventory", "hardware", "atlantis").returncode == 2
+    r = run_netmon(*common, "inventory", "optics")
+    assert r.returncode == 0, r.stderr
+    rx = [line.split() for line in r.stdout.splitlines() if " rx_power " in line]
+    assert len(rx) == 2 * sum(d.role == "switch" for d in lab.devices)
+    assert all(float(row[-1]) > 0 for row in rx)  # every lab link still above its low warning
     r = run_netmon(*common, "poll", "no-such-device")
     assert r.returncode == 2 and "no device 'no-such-device'" in r.stderr
 
