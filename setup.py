@@ -16,7 +16,8 @@ setup(
     install_requires=[
         "pysnmp>=7.1,<7.2",
         # pysnmp enables AES/3DES privacy only when `cryptography` is importable.
-        "cryptography>=43",
+        # (47+: the CFB mode lives in cryptography.hazmat.decrepit, where collectors.snmp.usm imports it)
+        "cryptography>=47",
         "apscheduler>=3.10,<4",
         "prometheus-client>=0.20",
         "sqlite-utils>=3.36",
@@ -29,7 +30,7 @@ setup(
         # The lab (snmpsim agents) and the test tools.
         # asyncssh plays SSH devices in the tests and the lab.
         "lab": ["snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
-        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.6", "snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
+        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.17,<0.18", "snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
     },
     entry_points={"console_scripts": ["netmon = netmon.cli:main"]},
 )

@@ -378,6 +378,10 @@ def build(
     lab = Lab(root=root, agent_port=agent_port or free_udp_port())
     if lab.data_dir.exists():
         shutil.rmtree(lab.data_dir)
+    # The simulated counters start again with the simulator: a database of an earlier lab run
+    # (perhaps of an older schema) would only hold history that no longer exists.
+    for old in root.glob("netmon.db*"):
+        old.unlink()
     lab.data_dir.mkdir(parents=True)
     names = site_names(sites)
     for n, (name, kind) in enumerate(names):

@@ -35,6 +35,7 @@ class DevicePoll:
     interfaces: list[InterfaceSample] | None = None
     optics: list[OpticReading] | None = None  # None: not collected this time
     hardware: list[HardwareItem] | None = None
+    read_at: float | None = None
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
     requests: int = 0
@@ -114,6 +115,8 @@ class Poller:
                     continue
                 result.runs.append(CollectorRun(collector.name, time.perf_counter() - t))
                 setattr(result, collector.name, value)
+                if collector is system_collector:
+                    result.read_at = time.time()  # the moment sysUpTime was answered
                 self._last_run[(device.hostname, collector.name)] = time.monotonic()
         finally:
             result.requests = session.stats.requests

@@ -53,6 +53,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
             dropped=result.dropped,
             optics=result.optics,
             hardware=result.hardware,
+            read_at=result.read_at,
         )
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

@@ -50,6 +50,9 @@ _COUNTER_COLUMNS = ",\n".join(f"    raw_{c} TEXT,\n    total_{c} INTEGER NOT NUL
 # An interface must be missing from this many successful polls in a row before it is
 # removed: a walk cut short by a booting agent must not erase interfaces and their totals.
 REMOVE_AFTER_MISSING = 3
+# A poll that started at most this long before the stored one is a late, concurrent poll (ignored);
+# further back, the wall clock was stepped back and the poll is recorded.
+STALE_WINDOW = 300.0
 # The speed bound for counters of an interface whose speed is unknown (ifHighSpeed 0): 1 Tb/s.
 UNKNOWN_SPEED_BPS = 10**12
 
@@ -372,23 +375,29 @@ class Store:
         dropped: dict[str, int] | None = None,
         optics: list[OpticReading] | None = None,
         hardware: list[HardwareItem] | None = None,
+        read_at: float | None = None,
     ) -> list[dict]:
         """Store one device poll atomically; return the events it produced.
 
         ``dropped`` counts SNMP packets the engine refused meanwhile (malformed,
         forged, late), by reason; they are added to the running totals.
+        ``read_at`` is when sysUpTime was answered (default: ``started``): uptime
+        and counters are compared against it, so a device that answered late
+        (retries, a slow agent) is not mistaken for one that rebooted.
         """
         events: list[dict] = []
         up = system is not None
         with self.transaction() as conn:
             prev = conn.execute("SELECT * FROM device_state WHERE device_id = ?", (device.id,)).fetchone()
-            if prev is not None and prev["last_poll"] is not None and prev["last_poll"] > started:
+            read_at = started if read_at is None else read_at
+            if prev is not None and prev["last_poll"] is not None and 0 < prev["last_poll"] - started < STALE_WINDOW:
                 # An older poll finishing after a newer one (say `netmon poll` beside `netmon run`):
                 # its state and counters are history already; storing them would rewind the baselines.
+                # (Further back than the window, the wall clock was stepped back: carry on.)
                 system, interfaces = None, None
                 up = None
             else:
-                events.extend(_device_events(device, started, prev, system, runs))
+                events.extend(_device_events(device, read_at, prev, system, runs))
             if up is None:
                 pass
             elif up:
@@ -407,7 +416,7 @@ class Store:
                         system.object_id,
                         system.name,
                         system.uptime_ticks,
-                        started,
+                        read_at,
                     ),
                 )
             else:
@@ -420,7 +429,7 @@ class Store:
                 )
             if interfaces is not None:
                 uptime = system.uptime_ticks if system else None
-                events.extend(self._record_interfaces(conn, device, started, uptime, interfaces))
+                events.extend(self._record_interfaces(conn, device, read_at, uptime, interfaces))
             if optics is not None and up:
                 self._record_optics(conn, device, started, optics)
             if hardware is not None and up:
@@ -660,7 +669,7 @@ def _device_events(
         kind, new = ("device_up", "up") if up else ("device_down", "down")
         events.append(_event(device, at, kind, old=old, new=new, message="" if up else f"unreachable: {reason}"))
     if up and was is not None and prev["uptime_ticks"] is not None and system.uptime_ticks is not None:
-        elapsed = at - (prev["uptime_at"] or at)
+        elapsed = at - (at if prev["uptime_at"] is None else prev["uptime_at"])
         if rebooted(prev["uptime_ticks"], system.uptime_ticks, elapsed):
             message = f"sysUpTime went back to {system.uptime_ticks / 100:.0f} s"
             events.append(_event(device, at, "device_rebooted", message=message))

@@ -202,3 +202,26 @@ def _project_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent
+
+
+def test_uptime_read_late_is_not_a_reboot(tmp_path):
+    """The first poll's sysUpTime was answered 11 s after the poll began (retries): compare against that moment."""
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 0.0, sysinfo(101_100), [iface(1, octets=0)], OK, read_at=11.0)
+    events = store.record_poll(dev, 60.0, sysinfo(106_000), [iface(1, octets=1000)], OK, read_at=60.0)
+    assert events == []
+    assert store.interface_states()[0]["total_in_octets"] == 1000
+    # Timed from the start of each poll instead, the same answers look like a reboot.
+    store2, dev2 = make_store(tmp_path / "m.db")
+    store2.record_poll(dev2, 0.0, sysinfo(101_100), [iface(1, octets=0)], OK)
+    assert [e["kind"] for e in store2.record_poll(dev2, 60.0, sysinfo(106_000), [iface(1)], OK)] == [
+        "device_rebooted"
+    ]
+
+
+def test_a_clock_stepped_back_does_not_silence_the_device(tmp_path):
+    store, dev = make_store(tmp_path / "n.db")
+    store.record_poll(dev, 10_000.0, sysinfo(100_000), [iface(1)], OK)
+    down = store.record_poll(dev, 10_000.0 - 3600, None, None, [CollectorRun("system", 2.0, "timeout")])
+    assert [e["kind"] for e in down] == ["device_down"]
+    assert store.device_states()[0]["up"] == 0

@@ -168,3 +168,164 @@ def test_forged_v3_answers_are_dropped_and_the_real_one_accepted(lab, v3_lab):
     value, drops = asyncio.run(go())
     assert value == {system.SYS_NAME: dev.hostname.encode()}
     assert drops.get("wrong_digest", 0) >= 1
+
+
+# -- a hand-made SNMPv3 agent: what the native engine must refuse --------------------------------
+
+AGENT_ENGINE = bytes.fromhex("80001f8880aabbccddeeff0011")
+USER, AUTH_PW, PRIV_PW = b"noc", b"auth-password-1", b"priv-password-1"
+SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
+
+
+def _response_pdu(pdu_type: int, request_id: int, varbinds: list[tuple[tuple, bytes]]) -> bytes:
+    encoded = b"".join(ber.encode_sequence(ber.encode_oid(o) + v) for o, v in varbinds)
+    head = ber.encode_integer(request_id) + ber.encode_integer(0) + ber.encode_integer(0)
+    return ber._tlv(pdu_type, head + ber.encode_sequence(encoded))
+
+
+class V3Agent(asyncio.DatagramProtocol):
+    """Answers discovery honestly, then plays ``script``: a list of (what to send) per real request."""
+
+    def __init__(self, script, boots=3, engine_time=1000):
+        self.script, self.boots, self.time = script, boots, engine_time
+        self.tasks: set = set()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        msg = usm.decode_message(data)
+        _, _, pdu = usm.open_scoped_pdu(msg.msg_data) if not msg.encrypted else (None, None, None)
+        if not msg.engine_id:  # discovery
+            report = _response_pdu(ber.REPORT, pdu.request_id, [(usm.UNKNOWN_ENGINE_ID, ber.encode_integer(1))])
+            reply = usm.encode_message(
+                msg.msg_id, 0, AGENT_ENGINE, self.boots, self.time, b"", usm.scoped_pdu(AGENT_ENGINE, b"", report)
+            )
+            self.transport.sendto(reply, addr)
+            return
+        if msg.encrypted:
+            key = usm.priv_key(PRIV_PW, "sha256", "aes128", AGENT_ENGINE)
+            plain = usm.decrypt("aes128", key, msg.boots, msg.engine_time, msg.priv_params, msg.msg_data)
+            _, _, pdu = usm.open_scoped_pdu(plain)
+        for make in self.script.pop(0) if self.script else []:
+            self.transport.sendto(make(self, msg, pdu), addr)
+
+
+def genuine(agent, msg, pdu, *, flags=usm.FLAG_AUTH, user=USER, request_id=None, boots=None, engine_time=None,
+            value=b"real", encrypt=False):  # fmt: skip
+    """An authenticated Response, optionally bent in one way."""
+    response = _response_pdu(ber.RESPONSE, pdu.request_id if request_id is None else request_id,
+                             [(SYS_NAME, ber.encode_octets(value))])  # fmt: skip
+    scoped = usm.scoped_pdu(AGENT_ENGINE, b"", response)
+    boots = agent.boots if boots is None else boots
+    engine_time = agent.time if engine_time is None else engine_time
+    priv_params = b""
+    if encrypt:
+        key = usm.priv_key(PRIV_PW, "sha256", "aes128", AGENT_ENGINE)
+        cipher, priv_params = usm.encrypt("aes128", key, boots, engine_time, 7, scoped)
+        scoped, flags = ber.encode_octets(cipher), flags | usm.FLAG_PRIV
+    auth = "sha256" if flags & usm.FLAG_AUTH else None
+    key = usm.auth_key(AUTH_PW, "sha256", AGENT_ENGINE)
+    return usm.encode_message(msg.msg_id, flags, AGENT_ENGINE, boots, engine_time, user, scoped, auth, key, priv_params)
+
+
+def run_v3(script, priv=False, **agent_kw):
+    async def go():
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: V3Agent(script, **agent_kw), local_addr=("127.0.0.1", 0)
+        )
+        port = transport.get_extra_info("sockname")[1]
+        creds = SnmpV3Credentials(
+            "p",
+            USER.decode(),
+            "sha256",
+            AUTH_PW.decode(),
+            "aes128" if priv else None,
+            PRIV_PW.decode() if priv else None,
+        )
+        client = SnmpClient("native")
+        try:
+            session = await client.session(SnmpTarget("127.0.0.1", port, 0.5, 0), creds)
+            try:
+                value = await session.get([SYS_NAME])
+            except Exception as exc:
+                value = exc
+            state = client._native._engines.get(session.peer)
+            return value, client.take_drops(), state
+        finally:
+            client.close()
+            transport.close()
+
+    return asyncio.run(go())
+
+
+def test_v3_forgeries_are_dropped_and_the_genuine_answer_accepted():
+    forgeries = [
+        lambda a, m, p: genuine(a, m, p, flags=0),  # unauthenticated
+        lambda a, m, p: genuine(a, m, p, user=b"mallory"),
+        lambda a, m, p: genuine(a, m, p, request_id=p.request_id + 1),
+        lambda a, m, p: genuine(a, m, p, boots=a.boots - 1),  # a replay from an older boot
+        lambda a, m, p: genuine(a, m, p, engine_time=a.time - 400),  # more than 150 s behind
+        lambda a, m, p: genuine(a, m, p)[:-1] + b"\x00",  # a flipped last byte: wrong digest
+        genuine,
+    ]
+    value, drops, _ = run_v3([forgeries])
+    assert value == {SYS_NAME: b"real"}
+    assert drops == {
+        "unauthenticated": 1,
+        "wrong_security": 1,
+        "unknown_request_id": 1,
+        "not_in_time_window": 2,
+        "wrong_digest": 1,
+    }
+
+
+def test_v3_answer_below_the_requested_security_level_is_refused():
+    downgrade = [lambda a, m, p: genuine(a, m, p, value=b"downgraded"), lambda a, m, p: genuine(a, m, p, encrypt=True)]
+    value, drops, _ = run_v3([downgrade], priv=True)
+    assert value == {SYS_NAME: b"real"} and drops == {"wrong_security": 1}
+
+
+def test_unauthenticated_time_report_cannot_move_the_clock():
+    def fake_report(agent, msg, pdu):
+        report = _response_pdu(ber.REPORT, pdu.request_id, [(usm.NOT_IN_TIME_WINDOW, ber.encode_integer(1))])
+        return usm.encode_message(
+            msg.msg_id, 0, AGENT_ENGINE, 2**31 - 1, 2**31 - 1, USER, usm.scoped_pdu(AGENT_ENGINE, b"", report)
+        )
+
+    value, _, state = run_v3([[fake_report], [genuine]])
+    assert value == {SYS_NAME: b"real"}  # the retry, with the clock untouched, got the real answer
+    assert state.boots == 3 and state.time < 2000
+
+
+def test_forged_discovery_with_impossible_boots_is_malformed_not_a_crash():
+    class Liar(V3Agent):
+        def datagram_received(self, data, addr):
+            msg = usm.decode_message(data)
+            report = _response_pdu(ber.REPORT, 1, [(usm.UNKNOWN_ENGINE_ID, ber.encode_integer(1))])
+            # engine boots 2**32: one more than RFC 3414 allows, well-formed otherwise
+            scoped = usm.scoped_pdu(AGENT_ENGINE, b"", report)
+            self.transport.sendto(usm.encode_message(msg.msg_id, 0, AGENT_ENGINE, 2**32, 0, b"", scoped), addr)
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: Liar([]), local_addr=("127.0.0.1", 0))
+        port = transport.get_extra_info("sockname")[1]
+        client = SnmpClient("native")
+        try:
+            creds = SnmpV3Credentials("p", "noc", "sha256", AUTH_PW.decode(), "aes128", PRIV_PW.decode())
+            session = await client.session(SnmpTarget("127.0.0.1", port, 0.3, 0), creds)
+            try:
+                await session.get([SYS_NAME])
+            except Exception as exc:
+                return exc, client.take_drops()
+        finally:
+            client.close()
+            transport.close()
+
+    exc, drops = asyncio.run(go())
+    from collectors.snmp.session import SnmpError
+
+    assert isinstance(exc, SnmpError), repr(exc)
+    assert drops.get("malformed", 0) >= 1

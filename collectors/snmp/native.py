@@ -85,6 +85,11 @@ class EngineState:
     time: int
     synced_at: float  # time.monotonic() when ``time`` was read
 
+    def stale(self, boots: int, engine_time: int) -> bool:
+        """RFC 3414 3.2.7b: an authenticated message from an older boot or > 150 s behind is a replay."""
+        own_boots, own_time = self.now()
+        return boots < own_boots or (boots == own_boots and engine_time < own_time - usm.TIME_WINDOW)
+
     def now(self) -> tuple[int, int]:
         return self.boots, max(0, min(self.time + int(time.monotonic() - self.synced_at), 2**31 - 1))
 
@@ -187,7 +192,7 @@ class NativeTransport:
             self._drop(verdict.reason, source)
             entry.refused = verdict.reason
             return
-        except (ber.BerError, ValueError):
+        except (ber.BerError, ValueError, OverflowError):
             self._drop("malformed", source)
             entry.refused = "malformed"
             return
@@ -385,12 +390,22 @@ class NativeV3Session(SnmpSession):
                 raise Drop("not_a_response")
             if c.auth_protocol and not authenticated:
                 raise Drop("unauthenticated")
+            if bool(c.priv_protocol) != msg.encrypted:
+                raise Drop("wrong_security")  # an answer at another security level than the request's
             if pdu.request_id != request_id:
                 raise Drop("unknown_request_id")
             if authenticated:
+                if state.stale(msg.boots, msg.engine_time):
+                    raise Drop("not_in_time_window")
                 state.sync(msg.boots, msg.engine_time)
             return pdu
 
-        return await self.transport.request(
-            self.udp, self.peer, msg_id, message, accept, self.target.timeout, self.target.retries
-        )
+        try:
+            return await self.transport.request(
+                self.udp, self.peer, msg_id, message, accept, self.target.timeout, self.target.retries
+            )
+        except SnmpTimeout:
+            # Perhaps our engine record is wrong (agent replaced, or a forged discovery answer
+            # fooled us): start from a fresh discovery next time rather than failing forever.
+            self.transport.forget_engine(self.peer)
+            raise

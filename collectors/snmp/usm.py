@@ -43,6 +43,8 @@ NATIVE_PRIV = frozenset(PRIV_KEY_BYTES)
 FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 0x01, 0x02, 0x04
 USM_SECURITY_MODEL = 3
 MAX_MESSAGE_SIZE = 65507
+MAX_ENGINE_VALUE = 2**31 - 1
+TIME_WINDOW = 150  # seconds, RFC 3414 section 3.2.7
 _MEGABYTE = 1_048_576
 
 # usmStats counters a Report PDU names (RFC 3414 section 5), and what they mean for us.
@@ -245,6 +247,10 @@ def decode_message(data: bytes) -> Message:
         raise BerError("msgData is neither a scoped PDU nor ciphertext")
     if encrypted != bool(flags & FLAG_PRIV) or (flags & FLAG_PRIV and not flags & FLAG_AUTH):
         raise BerError("msgFlags do not match msgData")
+    if not (
+        0 <= boots <= MAX_ENGINE_VALUE and 0 <= engine_time <= MAX_ENGINE_VALUE and 0 <= msg_id <= MAX_ENGINE_VALUE
+    ):
+        raise BerError("msgID, engine boots or engine time out of range")  # RFC 3414: 0..2147483647
     return Message(
         msg_id, flags, engine_id, boots, engine_time, user, data[mac_start:mac_stop], mac_start, priv_params,
         encrypted, msg_data,
