@@ -96,6 +96,7 @@ class StoreCollector(Collector):
             yield from self._device_metrics(store)
             yield from self._interface_metrics(store)
             yield from self._optic_metrics(store)
+            yield from self._link_metrics(store)
             yield from self._collector_metrics(store)
         finally:
             store.close()
@@ -176,6 +177,36 @@ class StoreCollector(Collector):
                     thresholds[unit].add_metric([*key, prefix + which], r[which])
         yield from values.values()
         yield from thresholds.values()
+
+    def _link_metrics(self, store: Store) -> Iterator[Metric]:
+        labels = ["a_device", "a_port", "a_site", "b_device", "b_port", "b_site"]
+        up = GaugeMetricFamily(
+            "netmon_link_up",
+            "1 when both ends of an inter-site link (seen by LLDP/CDP) are oper up; 0 when either is not.",
+            labels=labels,
+        )
+        length = GaugeMetricFamily(
+            "netmon_link_length_meters",
+            "Fibre length of an inter-site link, as the inventory declares it.",
+            labels=labels,
+        )
+        seen = set()
+        for link in store.links():
+            if link["b_device"] is None or link["a_site"] == link["b_site"]:
+                continue  # not a known device, or not between sites
+            ends = sorted(
+                [(link["a_device"], link["a_port"], link["a_site"]), (link["b_device"], link["b_port"], link["b_site"])]
+            )
+            key = tuple(x for end in ends for x in end)
+            if key in seen:
+                continue  # each fibre once, whichever end reported it
+            seen.add(key)
+            values = [key[0], key[1], key[2], key[3], key[4], key[5]]
+            is_up = link["a_oper"] == 1 and link["b_oper"] in (None, 1)
+            up.add_metric(values, 1.0 if is_up else 0.0)
+            if link["length_km"] is not None:
+                length.add_metric(values, link["length_km"] * 1000)
+        yield from (up, length)
 
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(

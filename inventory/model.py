@@ -31,10 +31,22 @@ class Device:
     retries: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FibreLink:
+    """A fibre the city owns between two device ports, with its length."""
+
+    a: str  # hostname
+    a_port: str
+    b: str
+    b_port: str
+    length_km: float | None = None
+
+
 @dataclass(frozen=True)
 class Inventory:
     sites: list[Site] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)
+    links: list[FibreLink] = field(default_factory=list)
 
     def site(self, name: str) -> Site | None:
         return next((s for s in self.sites if s.name == name), None)

@@ -19,6 +19,8 @@ The file is the whole truth about sites and devices::
         interval: 60               # optional, seconds
         timeout: 2.0               # optional, SNMP seconds per request
         retries: 1                 # optional
+    links:                         # optional: the city's own fibre, with lengths
+      - {a: sw-central-library, a_port: Te1/1/1, b: sw-city-hall, b_port: Te1/1/2, length_km: 3.4}
 
 Validation collects all errors before giving up, so one run shows every bad
 line; nothing is imported unless the whole file is clean.
@@ -33,10 +35,11 @@ from pathlib import Path
 
 import yaml
 
-from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, Inventory, Site
+from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, FibreLink, Inventory, Site
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
+LINK_KEYS = {"a", "a_port", "b", "b_port", "length_km"}
 DEVICE_KEYS = {"hostname", "address", "site", "role", "snmp", "ssh", "port", "interval", "timeout", "retries"}
 _LINE = "__line__"
 _LINES = "__lines__"
@@ -119,8 +122,8 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
         if key not in doc:
             bad(1, f"no '{key}' list (write '{key}: []' to declare none)")
     for key in doc:
-        if key not in ("sites", "devices", _LINE, _LINES):
-            bad(_line(doc, key), f"unknown top-level key {key!r} (expected 'sites' and 'devices')")
+        if key not in ("sites", "devices", "links", _LINE, _LINES):
+            bad(_line(doc, key), f"unknown top-level key {key!r} (expected 'sites', 'devices', 'links')")
 
     sites: list[Site] = []
     site_names: dict[str, int] = {}
@@ -204,9 +207,33 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
                 retries=retries,
             )
         )
+    links: list[FibreLink] = []
+    seen_ends: dict[tuple[str, str], int] = {}
+    for entry in _list_of_mappings(doc, "links", bad):
+        line = _line(entry)
+        _unknown_keys(entry, LINK_KEYS, "link", bad)
+        ends = []
+        for side in ("a", "b"):
+            host = _required_str(entry, side, "link", bad)
+            port = _required_str(entry, f"{side}_port", "link", bad)
+            if host is not None and host.lower() not in hostnames:
+                bad(_line(entry, side), f"unknown device {host!r}")
+            if host and port:
+                end = (host.lower(), port)
+                if end in seen_ends:
+                    bad(_line(entry, f"{side}_port"), f"port {host} {port} already has a link (line {seen_ends[end]})")
+                seen_ends[end] = line
+            ends.append((host, port))
+        length = entry.get("length_km")
+        if length is not None and (isinstance(length, bool) or not isinstance(length, (int, float)) or length < 0):
+            bad(_line(entry, "length_km"), f"'length_km' must be a number of kilometres, got {length!r}")
+            length = None
+        if all(h and p for h, p in ends):
+            (a, a_port), (b, b_port) = ends
+            links.append(FibreLink(a, a_port, b, b_port, float(length) if length is not None else None))
     if problems:
         raise InventoryError(problems)
-    return Inventory(sites=sites, devices=devices)
+    return Inventory(sites=sites, devices=devices, links=links)
 
 
 def _list_of_mappings(doc: dict, key: str, bad) -> list[dict]:

@@ -10,6 +10,7 @@ Example ``netmon.yml``::
     concurrency: 64                      # devices polled at once
     optics_interval: 300                 # transceiver DOM every 5 minutes (0: off)
     hardware_interval: 21600             # hardware inventory every 6 hours (0: off)
+    topology_interval: 900               # LLDP/CDP neighbours every 15 minutes (0: off)
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -56,6 +57,7 @@ class Config:
     concurrency: int = 64
     optics_interval: int = 300  # seconds between transceiver DOM reads (0: never); light drifts slowly
     hardware_interval: int = 21600  # seconds between hardware inventory reads (0: never), as NAV does
+    topology_interval: int = 900  # seconds between LLDP/CDP neighbour reads (0: never)
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -86,7 +88,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
-    known |= {"optics_interval", "hardware_interval"}
+    known |= {"optics_interval", "hardware_interval", "topology_interval"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -114,7 +116,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
-        for key in ("optics_interval", "hardware_interval"):
+        for key in ("optics_interval", "hardware_interval", "topology_interval"):
             if key in data:
                 cfg = replace(cfg, **{key: int(data[key])})
         cfg.listen_host_port  # noqa: B018 - validates the listen address

@@ -13,11 +13,20 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from collectors import cdp as cdp_collector
 from collectors import hardware as hardware_collector
 from collectors import interfaces as interfaces_collector
+from collectors import lldp as lldp_collector
 from collectors import optics as optics_collector
 from collectors import system as system_collector
-from collectors.observations import CollectorError, HardwareItem, InterfaceSample, OpticReading, SystemInfo
+from collectors.observations import (
+    CollectorError,
+    HardwareItem,
+    InterfaceSample,
+    Neighbor,
+    OpticReading,
+    SystemInfo,
+)
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
 from netmon.config import Config
 from netmon.secrets import Secrets
@@ -35,6 +44,8 @@ class DevicePoll:
     interfaces: list[InterfaceSample] | None = None
     optics: list[OpticReading] | None = None  # None: not collected this time
     hardware: list[HardwareItem] | None = None
+    lldp: list[Neighbor] | None = None
+    cdp: list[Neighbor] | None = None
     read_at: float | None = None
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
@@ -46,6 +57,13 @@ class DevicePoll:
     @property
     def up(self) -> bool:
         return self.system is not None
+
+    @property
+    def neighbors(self) -> list[Neighbor] | None:
+        """LLDP and CDP together; None when neither ran this time (keep what the store has)."""
+        if self.lldp is None and self.cdp is None:
+            return None
+        return (self.lldp or []) + (self.cdp or [])
 
 
 class Poller:
@@ -129,6 +147,8 @@ class Poller:
         for collector, every in (
             (optics_collector, self.config.optics_interval),
             (hardware_collector, self.config.hardware_interval),
+            (lldp_collector, self.config.topology_interval),
+            (cdp_collector, self.config.topology_interval),
         ):
             last = self._last_run.get((device.hostname, collector.name))
             if every and (last is None or time.monotonic() - last >= every):

@@ -54,6 +54,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
             optics=result.optics,
             hardware=result.hardware,
             read_at=result.read_at,
+            neighbors=result.neighbors,
         )
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

@@ -25,6 +25,7 @@ from collectors.observations import (
     OPER_STATUS,
     HardwareItem,
     InterfaceSample,
+    Neighbor,
     OpticReading,
     SystemInfo,
 )
@@ -50,6 +51,8 @@ _COUNTER_COLUMNS = ",\n".join(f"    raw_{c} TEXT,\n    total_{c} INTEGER NOT NUL
 # An interface must be missing from this many successful polls in a row before it is
 # removed: a walk cut short by a booting agent must not erase interfaces and their totals.
 REMOVE_AFTER_MISSING = 3
+# A neighbour not seen again for this long is forgotten (its row keeps the link's history until then).
+LINK_HISTORY = 7 * 86400.0
 # A poll that started at most this long before the stored one is a late, concurrent poll (ignored);
 # further back, the wall clock was stepped back and the poll is recorded.
 STALE_WINDOW = 300.0
@@ -151,6 +154,29 @@ CREATE TABLE collector_errors (
 """,
     # 2: transceiver DOM readings (latest per device, port, lane and sensor kind), hardware inventory
     """
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY,
+    a_device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    a_port TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    b_name TEXT NOT NULL,
+    b_port TEXT NOT NULL,
+    b_device_id INTEGER REFERENCES devices(id) ON DELETE SET NULL,
+    b_chassis_id TEXT NOT NULL DEFAULT '',
+    b_address TEXT NOT NULL DEFAULT '',
+    b_platform TEXT NOT NULL DEFAULT '',
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    UNIQUE (a_device_id, a_port, protocol, b_name, b_port)
+);
+CREATE TABLE fibre_links (
+    a_device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    a_port TEXT NOT NULL,
+    b_device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    b_port TEXT NOT NULL,
+    length_km REAL,
+    PRIMARY KEY (a_device_id, a_port)
+);
 CREATE TABLE hardware (
     device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -330,6 +356,14 @@ class Store:
                     "AND id NOT IN (SELECT site_id FROM devices)",
                     keep_sites,
                 ).rowcount
+            ids = {r["key"]: r["id"] for r in conn.execute("SELECT id, lower(hostname) AS key FROM devices")}
+            conn.execute("DELETE FROM fibre_links")
+            for f in inv.links:
+                conn.execute(
+                    "INSERT INTO fibre_links (a_device_id, a_port, b_device_id, b_port, length_km) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (ids[f.a.lower()], f.a_port, ids[f.b.lower()], f.b_port, f.length_km),
+                )
             conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'inventory_generation'")
         return {
             "sites": len(inv.sites),
@@ -376,6 +410,7 @@ class Store:
         optics: list[OpticReading] | None = None,
         hardware: list[HardwareItem] | None = None,
         read_at: float | None = None,
+        neighbors: list[Neighbor] | None = None,
     ) -> list[dict]:
         """Store one device poll atomically; return the events it produced.
 
@@ -434,6 +469,8 @@ class Store:
                 self._record_optics(conn, device, started, optics)
             if hardware is not None and up:
                 self._record_hardware(conn, device, started, hardware)
+            if neighbors is not None and up:
+                self._record_neighbors(conn, device, started, neighbors)
             for run in runs if up is not None else ():
                 conn.execute(
                     "INSERT INTO collector_status "
@@ -487,6 +524,48 @@ class Store:
                 (device.id, r.ifname, r.ifindex, r.lane, r.kind, r.value, t.get("low_alarm"), t.get("low_warning"),
                  t.get("high_warning"), t.get("high_alarm"), r.sensor, at),
             )  # fmt: skip
+
+    @staticmethod
+    def _record_neighbors(conn, device: DeviceRow, at: float, neighbors: list[Neighbor]) -> None:
+        """Upsert what LLDP/CDP see now; matched to inventory devices by name, then management address.
+
+        Rows not seen again keep their last_seen (the link's history) until LINK_HISTORY passes.
+        """
+        known = {r["key"]: r["id"] for r in conn.execute("SELECT id, lower(hostname) AS key FROM devices")}
+        by_address = {r["address"]: r["id"] for r in conn.execute("SELECT id, address FROM devices")}
+        for n in neighbors:
+            name = n.remote_name.strip().lower()
+            b_id = known.get(name) or known.get(name.split(".", 1)[0]) or by_address.get(n.remote_address)
+            conn.execute(
+                "INSERT INTO links (a_device_id, a_port, protocol, b_name, b_port, b_device_id, b_chassis_id, "
+                "b_address, b_platform, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(a_device_id, a_port, protocol, b_name, b_port) DO UPDATE SET "
+                "b_device_id=excluded.b_device_id, b_chassis_id=excluded.b_chassis_id, b_address=excluded.b_address, "
+                "b_platform=excluded.b_platform, last_seen=excluded.last_seen",
+                (device.id, n.local_port, n.protocol, n.remote_name, n.remote_port, b_id, n.remote_chassis_id,
+                 n.remote_address, n.remote_platform, at, at),
+            )  # fmt: skip
+        conn.execute("DELETE FROM links WHERE a_device_id = ? AND last_seen < ?", (device.id, at - LINK_HISTORY))
+
+    def links(self) -> list[dict]:
+        """Links seen by LLDP/CDP, with both ends' sites, oper status and declared fibre length."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT l.*, a.hostname AS a_device, sa.name AS a_site, b.hostname AS b_device, sb.name AS b_site, "
+                "ia.oper_status AS a_oper, ib.oper_status AS b_oper, "
+                "coalesce(f1.length_km, f2.length_km) AS length_km "
+                "FROM links l JOIN devices a ON a.id = l.a_device_id JOIN sites sa ON sa.id = a.site_id "
+                "LEFT JOIN devices b ON b.id = l.b_device_id LEFT JOIN sites sb ON sb.id = b.site_id "
+                "LEFT JOIN interfaces ia ON ia.device_id = l.a_device_id AND ia.name = l.a_port "
+                "AND ia.missing_polls = 0 "
+                "LEFT JOIN interfaces ib ON ib.device_id = l.b_device_id AND ib.name = l.b_port "
+                "AND ib.missing_polls = 0 "
+                "LEFT JOIN fibre_links f1 ON f1.a_device_id = l.a_device_id AND f1.a_port = l.a_port "
+                "LEFT JOIN fibre_links f2 ON f2.b_device_id = l.a_device_id AND f2.b_port = l.a_port "
+                "ORDER BY a.hostname, l.a_port, l.protocol"
+            )
+        ]
 
     @staticmethod
     def _record_hardware(conn, device: DeviceRow, at: float, items: list[HardwareItem]) -> None:

@@ -7,6 +7,10 @@ import subprocess
 import time
 import urllib.request
 
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporters.prometheus import registry
 from netmon import config as config_mod
 from netmon import lab as lab_mod
 from tests.conftest import VENV_BIN, run_netmon
@@ -26,6 +30,16 @@ def test_poll_all_and_one(lab, tmp_path):
     assert "Te1/1/1" in r.stdout and "fibre to" in r.stdout
     r = run_netmon(*common, "db", "events")
     assert r.returncode == 0
+    # LLDP saw the fibre ring: one netmon_link_up series per inter-site fibre, with its declared length.
+    families = {
+        f.name: f for f in text_string_to_metric_families(generate_latest(registry(tmp_path / "n.db", False)).decode())
+    }
+    switches = [d.hostname for d in lab.devices if d.role == "switch"]
+    links = {(s.labels["a_device"], s.labels["b_device"]): s.value for s in families["netmon_link_up"].samples}
+    assert len(links) == len(switches) and set(links.values()) == {1.0}
+    assert {h for pair in links for h in pair} == set(switches)
+    lengths = [s.value for s in families["netmon_link_length_meters"].samples]
+    assert len(lengths) == len(switches) and all(1500 <= v <= 9500 for v in lengths)
     # The first poll also read optics and hardware (their own slower schedules start due).
     r = run_netmon(*common, "inventory", "hardware", "city-hall")
     assert r.returncode == 0, r.stderr

@@ -48,6 +48,8 @@ EXPECTED = {
     "netmon_optic_threshold_celsius",
     "netmon_optic_threshold_amperes",
     "netmon_optic_threshold_volts",
+    "netmon_link_up",
+    "netmon_link_length_meters",
 }
 
 

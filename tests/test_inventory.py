@@ -219,3 +219,29 @@ def test_failed_import_mid_transaction_rolls_back(files, monkeypatch):
     with pytest.raises(KeyError):
         store.import_inventory(grown)  # the unknown site fails after other rows were written
     assert _dump(tmp / "n.db") == before
+
+
+def test_fibre_links_are_validated_and_stored(files):
+    tmp, inv, _ = files
+    inv.write_text(
+        GOOD
+        + "links:\n"
+        + "  - {a: sw-central-library, a_port: Te1/1/1, b: wlc-01, b_port: Te0/1, length_km: 3.4}\n"
+        + "  - {a: sw-central-library, a_port: Te1/1/1, b: nowhere, b_port: Te0/2, length_km: -1}\n"
+    )
+    with pytest.raises(inventory.InventoryError) as err:
+        inventory.load(inv)
+    assert sorted(p.split(": ", 1)[1] for p in err.value.problems) == [
+        "'length_km' must be a number of kilometres, got -1",
+        "port sw-central-library Te1/1/1 already has a link (line 24)",
+        "unknown device 'nowhere'",
+    ]
+    assert all(p.startswith(f"{inv}:25:") for p in err.value.problems)
+    inv.write_text(
+        GOOD + "links:\n  - {a: sw-central-library, a_port: Te1/1/1, b: wlc-01, b_port: Te0/1, length_km: 3.4}\n"
+    )
+    loaded = inventory.load(inv)
+    assert [(f.a, f.b, f.length_km) for f in loaded.links] == [("sw-central-library", "wlc-01", 3.4)]
+    store = Store(tmp / "n.db")
+    store.import_inventory(loaded)
+    assert store.conn.execute("SELECT length_km FROM fibre_links").fetchall()[0][0] == 3.4
