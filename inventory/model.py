@@ -29,6 +29,8 @@ class Device:
     interval: int | None = None  # seconds; None = the configured default
     timeout: float | None = None  # SNMP seconds per request; None = the configured default
     retries: int | None = None
+    platform: str | None = None  # netmiko device_type for SSH collection (cisco_ios, cisco_nxos, ...)
+    ssh_port: int = 22
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ The file is the whole truth about sites and devices::
         interval: 60               # optional, seconds
         timeout: 2.0               # optional, SNMP seconds per request
         retries: 1                 # optional
+        platform: cisco_ios        # with an SSH profile: cisco_ios cisco_xe cisco_nxos arista_eos juniper_junos
+        ssh_port: 22               # optional
     links:                         # optional: the city's own fibre, with lengths
       - {a: sw-central-library, a_port: Te1/1/1, b: sw-city-hall, b_port: Te1/1/2, length_km: 3.4}
 
@@ -40,7 +42,9 @@ from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, FibreLink, Invento
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
 LINK_KEYS = {"a", "a_port", "b", "b_port", "length_km"}
+PLATFORMS = ("cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos")
 DEVICE_KEYS = {"hostname", "address", "site", "role", "snmp", "ssh", "port", "interval", "timeout", "retries"}
+DEVICE_KEYS |= {"platform", "ssh_port"}
 _LINE = "__line__"
 _LINES = "__lines__"
 
@@ -185,6 +189,13 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
         port = _optional_int(entry, "port", 1, 65535, bad)
         interval = _optional_int(entry, "interval", 1, 86400, bad)
         retries = _optional_int(entry, "retries", 0, 10, bad)
+        ssh_port = _optional_int(entry, "ssh_port", 1, 65535, bad)
+        platform = _optional_str(entry, "platform", bad)
+        if platform is not None and platform not in PLATFORMS:
+            bad(_line(entry, "platform"), f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+            platform = None
+        if ssh is not None and "platform" not in entry:
+            bad(_line(entry, "ssh"), "an SSH profile needs a 'platform' (the CLI to expect)")
         timeout = entry.get("timeout")
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0.1 <= timeout <= 60
@@ -205,6 +216,8 @@ def _validate(path: Path, doc, snmp_profiles, ssh_profiles) -> Inventory:
                 interval=interval,
                 timeout=float(timeout) if timeout is not None else None,
                 retries=retries,
+                platform=platform,
+                ssh_port=ssh_port if ssh_port is not None else 22,
             )
         )
     links: list[FibreLink] = []

@@ -11,6 +11,8 @@ Example ``netmon.yml``::
     optics_interval: 300                 # transceiver DOM every 5 minutes (0: off)
     hardware_interval: 21600             # hardware inventory every 6 hours (0: off)
     topology_interval: 900               # LLDP/CDP neighbours every 15 minutes (0: off)
+    cli_interval: 900                    # SSH (netmiko) collection every 15 minutes (0: off)
+    cli_workers: 8                       # SSH sessions at once
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -58,6 +60,8 @@ class Config:
     optics_interval: int = 300  # seconds between transceiver DOM reads (0: never); light drifts slowly
     hardware_interval: int = 21600  # seconds between hardware inventory reads (0: never), as NAV does
     topology_interval: int = 900  # seconds between LLDP/CDP neighbour reads (0: never)
+    cli_interval: int = 900  # seconds between SSH collections, for devices with an SSH profile (0: never)
+    cli_workers: int = 8  # SSH sessions at once (netmiko blocks a thread per session)
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -88,7 +92,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
-    known |= {"optics_interval", "hardware_interval", "topology_interval"}
+    known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -116,7 +120,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
-        for key in ("optics_interval", "hardware_interval", "topology_interval"):
+        for key in ("optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"):
             if key in data:
                 cfg = replace(cfg, **{key: int(data[key])})
         cfg.listen_host_port  # noqa: B018 - validates the listen address

@@ -18,6 +18,7 @@ import math
 import os
 import random
 import re
+import secrets as secrets_mod
 import shutil
 import signal
 import socket
@@ -71,6 +72,7 @@ class LabDevice:
     ports: int
     legacy: bool = False  # ifTable only, 32-bit counters
     v3: bool = False
+    ssh: bool = False  # also answers SSH with a Cisco IOS CLI
 
 
 @dataclass
@@ -79,6 +81,9 @@ class Lab:
     sites: list[dict] = field(default_factory=list)
     devices: list[LabDevice] = field(default_factory=list)
     agent_port: int = 0
+    ssh_port: int = 0
+    ssh_password: str = field(default="", repr=False)
+    cli_outputs: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def data_dir(self) -> Path:
@@ -254,6 +259,110 @@ def switch_records(dev: LabDevice, uplink_peers: list[str], rng: random.Random) 
     return recs
 
 
+SSH_USER = "netmon"
+
+
+def _dotted_mac(k: int) -> str:
+    raw = chassis_mac(k)
+    return f"{raw[0:4]}.{raw[4:8]}.{raw[8:12]}"
+
+
+def cli_outputs(dev: LabDevice, k: int, switches: list[LabDevice]) -> dict[str, str]:
+    """What the lab's SSH switch prints, in Cisco IOS-XE's formats (parsed by ntc-templates)."""
+    rng = random.Random(f"cli-{k}")
+    legend = (
+        "\nIf device is externally calibrated, only calibrated values are printed.\n"
+        "++ : high alarm, +  : high warning, -  : low warning, -- : low alarm.\n"
+        "NA or N/A: not applicable, Tx: transmit, Rx: receive.\n"
+        "mA: milliamperes, dBm: decibels (milliwatts).\n\n"
+        "                                            Optical   Optical\n"
+        "            Temperature  Voltage  Current   Tx Power  Rx Power\n"
+        "Port        (Celsius)    (Volts)  (mA)      (dBm)     (dBm)\n"
+        "---------   -----------  -------  --------  --------  --------\n"
+    )
+    optics = "".join(
+        f"Te1/1/{u}      {rng.uniform(28, 45):4.1f}       {rng.uniform(3.25, 3.35):4.2f}"
+        f"      {rng.uniform(5.5, 8.0):4.1f}      {rng.uniform(-3, -1):4.1f}      {rng.uniform(-9, -4):4.1f}\n"
+        for u in (1, 2)
+    )
+    inventory = (
+        f'NAME: "c93xx Stack", DESCR: "c93xx Stack"\nPID: C9300-48P         , VID: V02  , SN: FOC{2300 + k:04d}X001\n\n'
+        + "".join(
+            f'NAME: "TenGigabitEthernet1/1/{u}", DESCR: "SFP-10GBase-LR"\n'
+            f"PID: SFP-10G-LR          , VID: V02  , SN: FNS{2500 + k:04d}{u}001\n\n"
+            for u in (1, 2)
+        )
+    )
+    lldp, cdp = [], []
+    for u in (1, 2) if len(switches) > 1 else ():
+        peer_k = (k - 1) % len(switches) if u == 1 else (k + 1) % len(switches)
+        peer, peer_port = switches[peer_k].hostname, 2 if u == 1 else 1
+        lldp.append(
+            "------------------------------------------------\n"
+            f"Local Intf: Te1/1/{u}\nChassis id: {_dotted_mac(peer_k)}\nPort id: Te1/1/{peer_port}\n"
+            f"Port Description: TenGigabitEthernet1/1/{peer_port}\nSystem Name: {peer}\n\n"
+            "System Description:\nCisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), "
+            "Version 17.9.4, RELEASE SOFTWARE (fc5)\n\nTime remaining: 101 seconds\nSystem Capabilities: B,R\n"
+            f"Enabled Capabilities: B,R\nManagement Addresses:\n    IP: 127.0.1.{peer_k + 1}\n"
+            "Auto Negotiation - not supported\nPhysical media capabilities - not advertised\n"
+            "Media Attachment Unit type - not advertised\nVlan ID: - not advertised\n\n"
+        )
+        cdp.append(
+            f"-------------------------\nDevice ID: {peer}\nEntry address(es):\n  IP address: 127.0.1.{peer_k + 1}\n"
+            "Platform: cisco C9300-48P,  Capabilities: Router Switch IGMP\n"
+            f"Interface: TenGigabitEthernet1/1/{u},  Port ID (outgoing port): TenGigabitEthernet1/1/{peer_port}\n"
+            "Holdtime : 142 sec\n\nVersion :\nCisco IOS Software [Cupertino], Catalyst L3 Switch Software "
+            "(CAT9K_IOSXE), Version 17.9.4, RELEASE SOFTWARE (fc5)\n\nadvertisement version: 2\n"
+            "Native VLAN: 1\nDuplex: full\n\n"
+        )
+    return {
+        "show version": (
+            "Cisco IOS XE Software, Version 17.09.04\n"
+            "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.9.4, "
+            "RELEASE SOFTWARE (fc5)\n\n"
+            f"{dev.hostname} uptime is 2 weeks, 3 days, 4 hours, 5 minutes\n"
+            "System returned to ROM by Reload Command\n"
+            'System image file is "flash:packages.conf"\n\n'
+            "cisco C9300-48P (X86) processor with 1392780K/6147K bytes of memory.\n"
+            f"Processor board ID FOC{2300 + k:04d}X001\n"
+            "Configuration register is 0x102\n"
+        ),
+        "show inventory": inventory,
+        "show interface transceiver": legend + optics,
+        "show lldp neighbors detail": "".join(lldp) + f"\nTotal entries displayed: {len(lldp)}\n",
+        "show cdp neighbors detail": "".join(cdp) + f"\n\nTotal cdp entries displayed : {len(cdp)}\n",
+    }
+
+
+class SshDevice:
+    """The lab's SSH switch: a simulated IOS CLI on 127.0.0.1 (see :mod:`netmon.ssh_device`)."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.device = None
+
+    def start(self) -> SshDevice:
+        from netmon.ssh_device import DeviceBehaviour, FakeDevice
+
+        chosen = next(d for d in self.lab.devices if d.ssh)
+        behaviour = DeviceBehaviour(
+            hostname=chosen.hostname, username=SSH_USER, password=self.lab.ssh_password, outputs=self.lab.cli_outputs
+        )
+        self.device = FakeDevice(behaviour, port=self.lab.ssh_port).start()
+        return self
+
+    def stop(self) -> None:
+        if self.device is not None:
+            self.device.stop()
+            self.device = None
+
+    def __enter__(self) -> SshDevice:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def chassis_mac(k: int) -> str:
     return f"001a2b00{k // 256:02x}{k % 256:02x}"
 
@@ -371,6 +480,7 @@ def build(
     agent_port: int | None = None,
     legacy: bool = True,
     v3: bool = True,
+    ssh: bool = True,
 ) -> Lab:
     """Write the lab's data files, inventory, secrets and config under ``root``."""
     root = Path(root).resolve()
@@ -400,6 +510,15 @@ def build(
     if legacy and sites:
         lab.devices.append(LabDevice("rtr-city-hall", names[0][0], "router", 4, legacy=True))
     switches = [d for d in lab.devices if d.role == "switch"]
+    if ssh:
+        # One switch also answers SSH (the second one: the first is the SNMPv3 one).
+        k = 1 if len(switches) > 1 else 0
+        chosen = LabDevice(**{**switches[k].__dict__, "ssh": True})
+        lab.devices[lab.devices.index(switches[k])] = chosen
+        switches[k] = chosen
+        lab.ssh_port = free_tcp_port()
+        lab.ssh_password = secrets_mod.token_urlsafe(18)
+        lab.cli_outputs = cli_outputs(chosen, k, switches)
     for k, dev in enumerate(lab.devices):
         ring = [switches[(k - 1) % len(switches)].hostname, switches[(k + 1) % len(switches)].hostname]
         recs = switch_records(dev, ring, rng)
@@ -417,6 +536,7 @@ def build(
                 "site": d.site,
                 "role": d.role,
                 "snmp": "lab-v3" if d.v3 else f"lab-{d.hostname}",
+                **({"ssh": "lab-ssh", "platform": "cisco_ios", "ssh_port": lab.ssh_port} if d.ssh else {}),
             }
             for d in lab.devices
         ],
@@ -440,6 +560,8 @@ def build(
     secrets = {
         "snmp": {f"lab-{d.hostname}": {"version": "2c", "community": d.hostname} for d in lab.devices if not d.v3}
     }
+    if lab.ssh_port:
+        secrets["ssh"] = {"lab-ssh": {"username": SSH_USER, "password": lab.ssh_password}}
     if v3:
         secrets["snmp"]["lab-v3"] = {
             "version": "3",

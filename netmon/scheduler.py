@@ -22,13 +22,16 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from collectors import cli
 from netmon.config import Config
 from netmon.poller import DevicePoll, Poller
-from netmon.store import DeviceRow, Store
+from netmon.secrets import Secrets
+from netmon.store import CollectorRun, DeviceRow, Store
 
 log = logging.getLogger(__name__)
 INVENTORY_CHECK_SECONDS = 10
@@ -78,6 +81,47 @@ async def poll_and_record(
     return result
 
 
+def cli_runs(result: cli.CliResult) -> list[CollectorRun]:
+    """The SSH collector's timings and errors as collector runs: ``cli`` (the session) and ``cli.<kind>``."""
+    failed = {e.collector: e.reason for e in result.errors}
+    runs = []
+    for kind, seconds in result.durations.items():
+        name = "cli" if kind == "connect" else f"cli.{kind}"
+        runs.append(CollectorRun(name, seconds, failed.pop(name, None)))
+    runs += [CollectorRun(name, 0.0, reason) for name, reason in failed.items()]
+    return runs
+
+
+async def collect_cli(
+    secrets: Secrets, store: Store, device: DeviceRow, pool: ThreadPoolExecutor, writer: ThreadPoolExecutor
+) -> cli.CliResult | None:
+    """One SSH collection: netmiko in ``pool``, the result stored through ``writer``."""
+    loop = asyncio.get_running_loop()
+    started = time.time()
+    creds = secrets.ssh.get(device.ssh_profile)
+    if creds is None:
+        run = CollectorRun("cli", 0.0, "config")
+        log.warning("%s: SSH profile %r not in secrets", device.hostname, device.ssh_profile)
+        await loop.run_in_executor(writer, partial(store.record_cli, device, started, [run]))
+        return None
+    result = await loop.run_in_executor(
+        pool,
+        partial(
+            cli.collect, device.address, device.ssh_port, device.platform, creds,
+            enable_secret=creds.enable_secret, label=device.hostname,
+        ),
+    )  # fmt: skip
+    for error in result.errors:
+        log.warning("%s: %s: %s (%s)", device.hostname, error.collector, error.message, error.reason)
+    neighbors = None if result.lldp is None and result.cdp is None else result.neighbors
+    record = partial(
+        store.record_cli, device, started, cli_runs(result),
+        hardware=result.hardware, optics=result.optics, neighbors=neighbors,
+    )  # fmt: skip
+    await loop.run_in_executor(writer, record)
+    return result
+
+
 async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concurrency: int) -> list[DevicePoll]:
     """Poll every device once, concurrently (bounded), and record each result; ``netmon poll --all``."""
     limit = asyncio.Semaphore(concurrency)
@@ -100,6 +144,8 @@ class Scheduler:
         self.spread = config.interval if spread is None else spread
         self.limit = asyncio.Semaphore(config.concurrency)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="netmon-store")
+        # netmiko blocks a thread per session: SSH collection gets its own bounded pool.
+        self.cli_pool = ThreadPoolExecutor(max(1, config.cli_workers), thread_name_prefix="netmon-ssh")
         self.scheduler = AsyncIOScheduler()
         self.devices: dict[str, DeviceRow] = {}
         self.generation = -1
@@ -129,6 +175,8 @@ class Scheduler:
         wanted = {d.hostname: d for d in devices}
         for hostname in set(self.devices) - set(wanted):
             self.scheduler.remove_job(f"poll:{hostname}")
+            if self.scheduler.get_job(f"cli:{hostname}"):
+                self.scheduler.remove_job(f"cli:{hostname}")
             log.info("%s: no longer in the inventory, polling stopped", hostname)
         now = datetime.now().astimezone()
         for hostname, device in wanted.items():
@@ -148,6 +196,22 @@ class Scheduler:
                 next_run_time=now + timedelta(seconds=offset),
                 replace_existing=True,
             )
+            cli_job = f"cli:{hostname}"
+            if device.ssh_profile and device.platform and self.config.cli_interval:
+                self.scheduler.add_job(
+                    self._cli_job,
+                    IntervalTrigger(seconds=self.config.cli_interval),
+                    args=[device],
+                    id=cli_job,
+                    name=f"ssh {hostname}",
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=max(1, self.config.cli_interval // 2),
+                    next_run_time=now + timedelta(seconds=offset + min(self.spread, 1.0)),
+                    replace_existing=True,
+                )
+            elif self.scheduler.get_job(cli_job):
+                self.scheduler.remove_job(cli_job)
         self.devices = wanted
 
     async def _check_inventory(self) -> None:
@@ -170,7 +234,16 @@ class Scheduler:
         self.polls += 1
         log.debug("%s polled in %.2f s", device.hostname, time.perf_counter() - t0)
 
+    async def _cli_job(self, device: DeviceRow) -> None:
+        try:
+            await collect_cli(self.poller.secrets, self.store, device, self.cli_pool, self.writer)
+        except asyncio.CancelledError:
+            log.info("%s: SSH collection interrupted by shutdown", device.hostname)
+        except Exception:
+            log.exception("%s: SSH collection job failed", device.hostname)
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.cli_pool.shutdown(wait=False, cancel_futures=True)
         self.writer.shutdown(wait=True)

@@ -44,6 +44,7 @@ class SshCredentials:
     username: str
     password: str | None = field(default=None, repr=False)
     key_file: str | None = None
+    enable_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,5 +133,6 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
             username=value(name, entry, "username", True),
             password=value(name, entry, "password"),
             key_file=value(name, entry, "key_file"),
+            enable_secret=value(name, entry, "enable_secret"),
         )
     return Secrets(snmp=snmp, ssh=ssh)

@@ -11,11 +11,12 @@ in ``schema_migrations``.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlite_utils
@@ -154,6 +155,8 @@ CREATE TABLE collector_errors (
 """,
     # 2: transceiver DOM readings (latest per device, port, lane and sensor kind), hardware inventory
     """
+ALTER TABLE devices ADD COLUMN platform TEXT;
+ALTER TABLE devices ADD COLUMN ssh_port INTEGER NOT NULL DEFAULT 22;
 CREATE TABLE links (
     id INTEGER PRIMARY KEY,
     a_device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
@@ -191,6 +194,7 @@ CREATE TABLE hardware (
     hardware_rev TEXT NOT NULL DEFAULT '',
     contained_in INTEGER,
     seen_at REAL NOT NULL,
+    source TEXT NOT NULL DEFAULT 'snmp',
     PRIMARY KEY (device_id, position)
 );
 CREATE TABLE optics (
@@ -206,6 +210,7 @@ CREATE TABLE optics (
     high_alarm REAL,
     sensor TEXT NOT NULL DEFAULT '',
     sampled_at REAL NOT NULL,
+    source TEXT NOT NULL DEFAULT 'snmp',
     PRIMARY KEY (device_id, ifname, lane, kind)
 );
 """,
@@ -234,6 +239,8 @@ class DeviceRow:
     interval: int | None
     snmp_timeout: float | None = None
     snmp_retries: int | None = None
+    platform: str | None = None
+    ssh_port: int = 22
 
 
 def _max_rate(counter: str, speed_bps: int | None) -> float:
@@ -326,11 +333,12 @@ class Store:
             for d in inv.devices:
                 conn.execute(
                     "INSERT INTO devices (hostname, address, port, site_id, role, snmp_profile, ssh_profile, interval, "
-                    "snmp_timeout, snmp_retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "snmp_timeout, snmp_retries, platform, ssh_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(hostname) DO UPDATE SET "
                     "address=excluded.address, port=excluded.port, site_id=excluded.site_id, role=excluded.role, "
                     "snmp_profile=excluded.snmp_profile, ssh_profile=excluded.ssh_profile, interval=excluded.interval, "
-                    "snmp_timeout=excluded.snmp_timeout, snmp_retries=excluded.snmp_retries",
+                    "snmp_timeout=excluded.snmp_timeout, snmp_retries=excluded.snmp_retries, "
+                    "platform=excluded.platform, ssh_port=excluded.ssh_port",
                     (
                         d.hostname,
                         d.address,
@@ -342,6 +350,8 @@ class Store:
                         d.interval,
                         d.timeout,
                         d.retries,
+                        d.platform,
+                        d.ssh_port,
                     ),
                 )
             keep_devices = [d.hostname.lower() for d in inv.devices]
@@ -380,7 +390,8 @@ class Store:
     def devices(self, hostname: str | None = None) -> list[DeviceRow]:
         sql = (
             "SELECT d.id, d.hostname, d.address, d.port, s.name AS site, d.role, d.snmp_profile, d.ssh_profile, "
-            "d.interval, d.snmp_timeout, d.snmp_retries FROM devices d JOIN sites s ON s.id = d.site_id"
+            "d.interval, d.snmp_timeout, d.snmp_retries, d.platform, d.ssh_port "
+            "FROM devices d JOIN sites s ON s.id = d.site_id"
         )
         args: tuple = ()
         if hostname is not None:
@@ -471,31 +482,7 @@ class Store:
                 self._record_hardware(conn, device, started, hardware)
             if neighbors is not None and up:
                 self._record_neighbors(conn, device, started, neighbors)
-            for run in runs if up is not None else ():
-                conn.execute(
-                    "INSERT INTO collector_status "
-                    "(device_id, collector, last_run, duration, last_success, last_error_reason) "
-                    "VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(device_id, collector) DO UPDATE SET "
-                    "last_run=excluded.last_run, duration=excluded.duration, "
-                    "last_success=coalesce(excluded.last_success, collector_status.last_success), "
-                    "last_error_reason=excluded.last_error_reason",
-                    (
-                        device.id,
-                        run.collector,
-                        started,
-                        run.duration,
-                        None if run.error_reason else started + run.duration,
-                        run.error_reason,
-                    ),
-                )
-            for run in runs:
-                if run.error_reason:
-                    conn.execute(
-                        "INSERT INTO collector_errors (collector, reason, count) VALUES (?, ?, 1) "
-                        "ON CONFLICT(collector, reason) DO UPDATE SET count = count + 1",
-                        (run.collector, run.error_reason),
-                    )
+            _record_runs(conn, device, started, runs, status=up is not None)
             for reason, count in (dropped or {}).items():
                 conn.execute(
                     "INSERT INTO snmp_drops (reason, count) VALUES (?, ?) "
@@ -511,18 +498,23 @@ class Store:
         return events
 
     @staticmethod
-    def _record_optics(conn, device: DeviceRow, at: float, readings: list[OpticReading]) -> None:
-        """The device's optics are exactly these now: a transceiver pulled out disappears."""
-        conn.execute("DELETE FROM optics WHERE device_id = ?", (device.id,))
+    def _record_optics(conn, device: DeviceRow, at: float, readings: list[OpticReading], source: str = "snmp") -> None:
+        """The device's optics are exactly these now: a transceiver pulled out disappears.
+
+        SNMP is the better source (it has thresholds); the CLI's readings are kept only
+        for a device whose SNMP gives none.
+        """
+        if not _take_over(conn, "optics", device, source, bool(readings)):
+            return
         for r in readings:
             if r.ifname is None:
                 continue
             t = r.thresholds
             conn.execute(
                 "INSERT OR REPLACE INTO optics (device_id, ifname, ifindex, lane, kind, value, low_alarm, low_warning, "
-                "high_warning, high_alarm, sensor, sampled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "high_warning, high_alarm, sensor, sampled_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (device.id, r.ifname, r.ifindex, r.lane, r.kind, r.value, t.get("low_alarm"), t.get("low_warning"),
-                 t.get("high_warning"), t.get("high_alarm"), r.sensor, at),
+                 t.get("high_warning"), t.get("high_alarm"), r.sensor, at, source),
             )  # fmt: skip
 
     @staticmethod
@@ -533,9 +525,18 @@ class Store:
         """
         known = {r["key"]: r["id"] for r in conn.execute("SELECT id, lower(hostname) AS key FROM devices")}
         by_address = {r["address"]: r["id"] for r in conn.execute("SELECT id, address FROM devices")}
+        ports: dict[int, list[str]] = {}
+        for r in conn.execute("SELECT device_id, name FROM interfaces"):
+            ports.setdefault(r["device_id"], []).append(r["name"])
         for n in neighbors:
             name = n.remote_name.strip().lower()
             b_id = known.get(name) or known.get(name.split(".", 1)[0]) or by_address.get(n.remote_address)
+            # CDP says TenGigabitEthernet1/1/1 where LLDP and ifName say Te1/1/1: one name per port.
+            n = replace(
+                n,
+                local_port=port_name(n.local_port, ports.get(device.id, ())),
+                remote_port=port_name(n.remote_port, ports.get(b_id, ())),
+            )
             conn.execute(
                 "INSERT INTO links (a_device_id, a_port, protocol, b_name, b_port, b_device_id, b_chassis_id, "
                 "b_address, b_platform, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -568,15 +569,16 @@ class Store:
         ]
 
     @staticmethod
-    def _record_hardware(conn, device: DeviceRow, at: float, items: list[HardwareItem]) -> None:
-        conn.execute("DELETE FROM hardware WHERE device_id = ?", (device.id,))
+    def _record_hardware(conn, device: DeviceRow, at: float, items: list[HardwareItem], source: str = "snmp") -> None:
+        if not _take_over(conn, "hardware", device, source, bool(items)):
+            return
         for position, h in enumerate(items):
             conn.execute(
                 "INSERT INTO hardware (device_id, position, entity_index, class, name, description, model, serial, "
-                "firmware, software, hardware_rev, contained_in, seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "firmware, software, hardware_rev, contained_in, seen_at, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (device.id, position, h.index, h.klass, h.name, h.description, h.model, h.serial, h.firmware,
-                 h.software, h.hardware_rev, h.contained_in, at),
+                 h.software, h.hardware_rev, h.contained_in, at, source),
             )  # fmt: skip
 
     def hardware(self, site: str | None = None) -> list[dict]:
@@ -598,6 +600,26 @@ class Store:
                 "JOIN sites s ON s.id = d.site_id ORDER BY d.hostname, o.ifname, o.lane, o.kind"
             )
         ]
+
+    def record_cli(
+        self,
+        device: DeviceRow,
+        started: float,
+        runs: list[CollectorRun],
+        hardware: list[HardwareItem] | None = None,
+        optics: list[OpticReading] | None = None,
+        neighbors: list[Neighbor] | None = None,
+    ) -> None:
+        """What the SSH collector read, in one transaction. The CLI's own uptime (minutes only) and
+        up/down are not used: the SNMP poll owns the device's state."""
+        with self.transaction() as conn:
+            if hardware is not None:
+                self._record_hardware(conn, device, started, hardware, source="cli")
+            if optics is not None:
+                self._record_optics(conn, device, started, optics, source="cli")
+            if neighbors is not None:
+                self._record_neighbors(conn, device, started, neighbors)
+            _record_runs(conn, device, started, runs)
 
     def record_failure(self, device: DeviceRow, started: float, reason: str = "store") -> None:
         """A poll whose result could not be stored: make the device's state unknown, not stale.
@@ -733,6 +755,71 @@ class Store:
 
     def events(self, limit: int = 100) -> list[dict]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def _take_over(conn, table: str, device: DeviceRow, source: str, has_rows: bool) -> bool:
+    """Clear a device's rows in ``table`` for a new reading; False when the CLI must leave SNMP's alone.
+
+    SNMP replaces its own rows, and the CLI's too once it has something; the CLI replaces its
+    own rows, and only while SNMP has nothing for the device.
+    """
+    if source == "snmp":
+        conn.execute(f"DELETE FROM {table} WHERE device_id = ? AND source = 'snmp'", (device.id,))
+        if has_rows:
+            conn.execute(f"DELETE FROM {table} WHERE device_id = ?", (device.id,))
+        return True
+    if conn.execute(f"SELECT 1 FROM {table} WHERE device_id = ? AND source = 'snmp' LIMIT 1", (device.id,)).fetchone():
+        return False
+    conn.execute(f"DELETE FROM {table} WHERE device_id = ?", (device.id,))
+    return True
+
+
+_PORT = re.compile(r"^([A-Za-z-]+)\s*(\d[\w/.:-]*)$")
+
+
+def port_name(name: str, known: Iterable[str]) -> str:
+    """The device's own name (ifName) for a port that LLDP/CDP/CLI spelt another way.
+
+    "TenGigabitEthernet1/1/1" and "Te1/1/1" are the same port when the numbers
+    agree and one type prefix starts the other.
+    """
+    known = list(known)
+    if name in known:
+        return name
+    m = _PORT.match(name.strip())
+    if not m:
+        return name
+    prefix, numbers = m.group(1).lower(), m.group(2)
+    for candidate in known:
+        c = _PORT.match(candidate)
+        if c and c.group(2) == numbers:
+            other = c.group(1).lower()
+            if other.startswith(prefix) or prefix.startswith(other):
+                return candidate
+    return name
+
+
+def _record_runs(conn, device: DeviceRow, started: float, runs: list[CollectorRun], status: bool = True) -> None:
+    """Collector health: the latest run per device and collector, and failures counted by reason."""
+    for run in runs:
+        if status:
+            conn.execute(
+                "INSERT INTO collector_status "
+                "(device_id, collector, last_run, duration, last_success, last_error_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(device_id, collector) DO UPDATE SET "
+                "last_run=excluded.last_run, duration=excluded.duration, "
+                "last_success=coalesce(excluded.last_success, collector_status.last_success), "
+                "last_error_reason=excluded.last_error_reason",
+                (device.id, run.collector, started, run.duration,
+                 None if run.error_reason else started + run.duration, run.error_reason),
+            )  # fmt: skip
+        if run.error_reason:
+            conn.execute(
+                "INSERT INTO collector_errors (collector, reason, count) VALUES (?, ?, 1) "
+                "ON CONFLICT(collector, reason) DO UPDATE SET count = count + 1",
+                (run.collector, run.error_reason),
+            )
 
 
 def _device_events(

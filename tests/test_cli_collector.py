@@ -21,7 +21,7 @@ from collectors import cli, cli_parsers
 from collectors.cli import CliResult, CliTarget, CliTimeouts, collect, collect_many
 from collectors.observations import HardwareItem, Neighbor, OpticReading, SystemInfo
 from netmon.secrets import SshCredentials
-from tests.ssh_device import DeviceBehaviour, FakeDevice, closed_port, fake_devices, silent_port
+from netmon.ssh_device import DeviceBehaviour, FakeDevice, closed_port, fake_devices, silent_port
 
 PASSWORD = "Tr0ub4dor&3-lab-only"
 WRONG_PASSWORD = "not-the-right-one-7731"
@@ -124,7 +124,7 @@ Time remaining: 104 seconds
 System Capabilities: B,R
 Enabled Capabilities: B,R
 Management Addresses:
-    IP: 10.20.0.1
+    IP: 127.20.0.1
 Auto Negotiation - not supported
 Physical media capabilities - not advertised
 Media Attachment Unit type - not advertised
@@ -144,7 +144,7 @@ Time remaining: 97 seconds
 System Capabilities: B,W
 Enabled Capabilities: W
 Management Addresses:
-    IP: 10.30.4.12
+    IP: 127.30.4.12
 Auto Negotiation - supported, enabled
 Physical media capabilities:
     1000baseT(FD)
@@ -160,7 +160,7 @@ IOS_CDP = """\
 -------------------------
 Device ID: core-sw-01.city.example
 Entry address(es):
-  IP address: 10.20.0.1
+  IP address: 127.20.0.1
 Platform: cisco C9500-24Y4C,  Capabilities: Router Switch IGMP
 Interface: TenGigabitEthernet1/0/1,  Port ID (outgoing port): TenGigabitEthernet1/1/4
 Holdtime : 142 sec
@@ -176,7 +176,7 @@ VTP Management Domain: ''
 Native VLAN: 1
 Duplex: full
 Management address(es):
-  IP address: 10.20.0.1
+  IP address: 127.20.0.1
 
 
 Total cdp entries displayed : 1
@@ -259,7 +259,7 @@ IOS_LLDP_NEIGHBORS = [
         "core-sw-01.city.example",
         "Te1/1/4",
         remote_chassis_id="7c:21:0e:55:8a:00",
-        remote_address="10.20.0.1",
+        remote_address="127.20.0.1",
         remote_description=CORE_DESCR,
     ),
     Neighbor(
@@ -268,7 +268,7 @@ IOS_LLDP_NEIGHBORS = [
         "ap-library-2f",
         "3c:51:0e:12:ab:cd",
         remote_chassis_id="3c:51:0e:12:ab:cd",
-        remote_address="10.30.4.12",
+        remote_address="127.30.4.12",
         remote_description="ArubaOS (MODEL: 515), Version 8.10.0.6",
     ),
 ]
@@ -278,7 +278,7 @@ IOS_CDP_NEIGHBORS = [
         "TenGigabitEthernet1/0/1",
         "core-sw-01.city.example",
         "TenGigabitEthernet1/1/4",
-        remote_address="10.20.0.1",
+        remote_address="127.20.0.1",
         remote_platform="cisco C9500-24Y4C",
         remote_description=CORE_DESCR,
     )
@@ -436,7 +436,7 @@ Copyright (c) 2002-2023, Cisco Systems, Inc. All rights reserved.
 Time remaining: 109 seconds
 System Capabilities: B, R
 Enabled Capabilities: B, R
-Management Address: 10.0.0.11
+Management Address: 127.0.0.11
 Vlan ID: 1
 
 
@@ -449,7 +449,7 @@ Device ID:dc-spine-01(FDO22221XYZ)
 System Name: dc-spine-01
 
 Interface address(es):
-    IPv4 Address: 10.0.0.11
+    IPv4 Address: 127.0.0.11
 Platform: N9K-C9336C-FX2, Capabilities: Router Switch IGMP Filtering Supports-STP-Dispute
 Interface: Ethernet1/49, Port ID (outgoing port): Ethernet1/50
 Holdtime: 161 sec
@@ -464,7 +464,7 @@ Duplex: full
 
 MTU: 9216
 Mgmt address(es):
-    IPv4 Address: 10.0.0.11
+    IPv4 Address: 127.0.0.11
 """
 
 NXOS_OUTPUTS = {
@@ -566,7 +566,7 @@ def test_nxos_device_with_lanes_and_thresholds():
             "dc-spine-01",
             "Ethernet1/50",
             remote_chassis_id="00:c8:8b:12:34:56",
-            remote_address="10.0.0.11",
+            remote_address="127.0.0.11",
             remote_description="Cisco Nexus Operating System (NX-OS) Software 9.3(12)",
         )
     ]
@@ -576,7 +576,7 @@ def test_nxos_device_with_lanes_and_thresholds():
             "Ethernet1/49",
             "dc-spine-01(FDO22221XYZ)",  # the Device ID as announced, like cdpCacheDeviceId
             "Ethernet1/50",
-            remote_address="10.0.0.11",
+            remote_address="127.0.0.11",
             remote_platform="N9K-C9336C-FX2",
             remote_description="Cisco Nexus Operating System (NX-OS) Software, Version 9.3(12)",
         )
@@ -873,7 +873,7 @@ def test_mac_and_address_normalisation():
     assert cli_parsers.mac_or_text("7C21.0E55.8A00") == "7c:21:0e:55:8a:00"
     assert cli_parsers.mac_or_text("00-1C-73-EE-C0-46") == "00:1c:73:ee:c0:46"
     assert cli_parsers.mac_or_text("Ethernet1/1") == "Ethernet1/1"
-    assert cli_parsers.ip_or_empty("10.0.0.1") == "10.0.0.1"
+    assert cli_parsers.ip_or_empty("127.0.0.1") == "127.0.0.1"
     assert cli_parsers.ip_or_empty("2001:db8::1") == "2001:db8::1"
     assert cli_parsers.ip_or_empty("2cc2.6081.eaf9") == ""
 

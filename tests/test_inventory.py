@@ -35,6 +35,7 @@ devices:
     ssh: noc
     port: 1161
     interval: 30
+    platform: cisco_ios
 """
 
 SECRETS = """\
@@ -79,6 +80,8 @@ def test_load_good(files):
         (("  - name: fire-03", "  - name: central-library"), 7, "duplicate site 'central-library'"),
         (("    role: wlc\n", "    role: wlc\n    role: switch\n"), 19, "bad YAML: duplicate key 'role'"),
         (("kind: fire-station", "kind: [fire"), 9, "bad YAML"),
+        (("    platform: cisco_ios\n", ""), 20, "an SSH profile needs a 'platform'"),
+        (("platform: cisco_ios", "platform: cisco_toaster"), 23, "unknown platform 'cisco_toaster'"),
     ],
 )
 def test_each_bad_line_is_named(files, edit, line, message):
@@ -233,10 +236,10 @@ def test_fibre_links_are_validated_and_stored(files):
         inventory.load(inv)
     assert sorted(p.split(": ", 1)[1] for p in err.value.problems) == [
         "'length_km' must be a number of kilometres, got -1",
-        "port sw-central-library Te1/1/1 already has a link (line 24)",
+        "port sw-central-library Te1/1/1 already has a link (line 25)",
         "unknown device 'nowhere'",
     ]
-    assert all(p.startswith(f"{inv}:25:") for p in err.value.problems)
+    assert all(p.startswith(f"{inv}:26:") for p in err.value.problems)
     inv.write_text(
         GOOD + "links:\n  - {a: sw-central-library, a_port: Te1/1/1, b: wlc-01, b_port: Te0/1, length_km: 3.4}\n"
     )

@@ -190,3 +190,34 @@ def test_a_store_failure_leaves_the_device_unknown_not_stale(lab, tmp_path):
     assert results[0].up  # the device answered...
     state = store.device_states()[0]
     assert state["up"] is None and state["last_error_reason"] == "store"  # ...but we could not keep it
+
+
+def test_ssh_collection_of_the_lab_switch_is_stored(lab, tmp_path):
+    """netmiko logs in to the lab's SSH switch; its optics, hardware and neighbours land in the store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from netmon.scheduler import collect_cli
+
+    _inv, store, secrets, cfg = _lab_setup(lab, tmp_path)
+    device = next(d for d in store.devices() if d.ssh_profile)
+
+    async def go():
+        with ThreadPoolExecutor(2) as pool, ThreadPoolExecutor(1) as writer:
+            await poll_all(Poller(cfg, secrets), store, store.devices(), 8)  # SNMP first: interfaces to match ports
+            return await collect_cli(secrets, store, device, pool, writer)
+
+    result = asyncio.run(go())
+    assert result.errors == [], result.errors
+    status = {c["collector"]: c for c in store.collector_states() if c["hostname"] == device.hostname}
+    assert {"cli", "cli.system", "cli.hardware", "cli.optics", "cli.lldp", "cli.cdp"} <= set(status)
+    assert all(s["last_error_reason"] is None for s in status.values())
+    hardware = [h for h in store.hardware() if h["hostname"] == device.hostname]
+    assert [h["model"] for h in hardware if h["class"] == "transceiver"] == ["SFP-10G-LR", "SFP-10G-LR"]
+    links = [link for link in store.links() if link["a_device"] == device.hostname]
+    # LLDP and CDP each see both ring neighbours; CDP's long port names are stored as the ifName.
+    assert {(link["protocol"], link["a_port"], link["b_port"]) for link in links} >= {
+        ("lldp", "Te1/1/1", "Te1/1/2"),
+        ("cdp", "Te1/1/1", "Te1/1/2"),
+        ("cdp", "Te1/1/2", "Te1/1/1"),
+    }
+    assert all(link["b_device"] is not None for link in links)

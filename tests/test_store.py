@@ -214,9 +214,7 @@ def test_uptime_read_late_is_not_a_reboot(tmp_path):
     # Timed from the start of each poll instead, the same answers look like a reboot.
     store2, dev2 = make_store(tmp_path / "m.db")
     store2.record_poll(dev2, 0.0, sysinfo(101_100), [iface(1, octets=0)], OK)
-    assert [e["kind"] for e in store2.record_poll(dev2, 60.0, sysinfo(106_000), [iface(1)], OK)] == [
-        "device_rebooted"
-    ]
+    assert [e["kind"] for e in store2.record_poll(dev2, 60.0, sysinfo(106_000), [iface(1)], OK)] == ["device_rebooted"]
 
 
 def test_a_clock_stepped_back_does_not_silence_the_device(tmp_path):

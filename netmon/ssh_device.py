@@ -1,4 +1,6 @@
-"""A fake network device on 127.0.0.1 that netmiko can log in to over real SSH.
+"""A simulated network device on 127.0.0.1 that netmiko can log in to over real SSH.
+
+Used by the lab (``netmon demo`` gives one switch an SSH CLI) and by the tests.
 
 An asyncssh server with a PTY shell and asyncssh's line editor (echo on) plays
 a Cisco-like CLI: prompt ``NAME#`` (or ``NAME>`` until ``enable`` and its
@@ -103,9 +105,9 @@ class _Server(asyncssh.SSHServer):
 class FakeDevice:
     """One fake device: ``with FakeDevice(DeviceBehaviour(...)) as dev: ... dev.port ...``."""
 
-    def __init__(self, behaviour: DeviceBehaviour | None = None) -> None:
+    def __init__(self, behaviour: DeviceBehaviour | None = None, port: int = 0) -> None:
         self.behaviour = behaviour or DeviceBehaviour()
-        self.port = 0
+        self.port = port  # 0: a free port chosen by the kernel
         self.commands: list[str] = []  # every command line received, in order (thread-safe appends)
         self.connections = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,7 +162,7 @@ class FakeDevice:
         self._server = await asyncssh.create_server(
             lambda: _Server(self),
             HOST,
-            0,
+            self.port,
             server_host_keys=[host_key],
             process_factory=self._session,
             login_timeout=10,
