@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     hw = inv_sub.add_parser("hardware", help="print the hardware netmon found: chassis, modules, transceivers")
     hw.add_argument("site", nargs="?", help="only this site")
     hw.set_defaults(func=cmd_inventory_hardware)
+    disc = inv_sub.add_parser("discover", help="walk LLDP/CDP neighbours from seed devices; propose missing devices")
+    disc.add_argument("seeds", nargs="+", metavar="SEED", help="hostnames of inventory devices to start from")
+    disc.add_argument("--depth", type=int, default=2, help="hops to follow from the seeds (default 2, at most 6)")
+    disc.add_argument("--apply", action="store_true", help="add the proposed devices to the database")
+    disc.set_defaults(func=cmd_inventory_discover)
     opt = inv_sub.add_parser("optics", help="print transceiver readings and how close each is to its thresholds")
     opt.set_defaults(func=cmd_inventory_optics)
     inv.set_defaults(func=lambda a: inv.print_help() or EXIT_BAD_INPUT)
@@ -214,6 +219,38 @@ def cmd_inventory_hardware(args) -> int:
         for h in store.hardware(args.site)
     ]
     print(format_table(["site", "device", "class", "name", "model", "serial", "firmware"], rows))
+    return 0
+
+
+def cmd_inventory_discover(args) -> int:
+    from netmon import discover
+
+    if not 1 <= args.depth <= 6:
+        raise UserError("--depth must be 1 to 6")
+    cfg = load_config(args)
+    secrets = load_secrets(cfg)
+    store = open_store(cfg)
+    known = store.devices()
+    names = {d.hostname.lower() for d in known}
+    missing = [s for s in args.seeds if s.lower() not in names]
+    if missing:
+        raise UserError(f"not in the inventory: {', '.join(missing)}")
+    found = discover.run(cfg, secrets, known, args.seeds, args.depth)
+    print(file=sys.stderr)
+    print(format_table(
+        ["proposed device", "address", "site (seen from)", "snmp profile"],
+        [[d.hostname, d.address, d.site, d.snmp_profile or "-"] for d in found.proposals],
+    ))  # fmt: skip
+    for name, reason in found.unreachable.items():
+        print(f"netmon: {name}: not reachable over SNMP ({reason})", file=sys.stderr)
+    if found.proposals and not args.apply:
+        print("\n# for the inventory file (check site and role), or run again with --apply:")
+        for d in found.proposals:
+            print(f"  - {{hostname: {d.hostname}, address: {d.address}, site: {d.site}, role: {d.role}, "
+                  f"snmp: {d.snmp_profile}}}")  # fmt: skip
+    if args.apply and found.proposals:
+        added = store.add_devices(found.proposals)
+        print(f"added {added} devices to {cfg.db}")
     return 0
 
 

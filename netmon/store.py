@@ -30,7 +30,7 @@ from collectors.observations import (
     OpticReading,
     SystemInfo,
 )
-from inventory.model import Inventory
+from inventory.model import Device, Inventory
 from netmon.counters import CounterSample, counter_delta, rebooted
 
 COUNTERS = (
@@ -382,6 +382,20 @@ class Store:
             "removed_devices": removed_devices,
             "kept_undeclared_devices": 0 if prune else undeclared,
         }
+
+    def add_devices(self, devices: list[Device]) -> int:
+        """Add devices (discovered ones) that are not there yet; returns how many were added."""
+        added = 0
+        with self.transaction() as conn:
+            sites = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM sites")}
+            for d in devices:
+                added += conn.execute(
+                    "INSERT OR IGNORE INTO devices (hostname, address, port, site_id, role, snmp_profile) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (d.hostname, d.address, d.port, sites[d.site], d.role, d.snmp_profile),
+                ).rowcount
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'inventory_generation'")
+        return added
 
     def inventory_generation(self) -> int:
         """Bumped by every import; the scheduler reloads its devices when it changes."""

@@ -123,3 +123,30 @@ def test_demo_runs_and_serves_metrics(tmp_path):
     stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))
     for key in (lab_mod.V3_AUTH_KEY, lab_mod.V3_PRIV_KEY):
         assert key.encode() not in stored and key not in out and key not in body
+
+
+def test_discover_proposes_the_switch_missing_from_the_inventory(lab, tmp_path):
+    """The ring's LLDP sees a switch the inventory forgot; discover proposes it, and --apply adds it."""
+    import yaml
+
+    doc = yaml.safe_load(lab.inventory_path.read_text())
+    forgotten = "sw-cc-old-town"
+    doc["devices"] = [d for d in doc["devices"] if d["hostname"] != forgotten]
+    doc["links"] = [x for x in doc.get("links", []) if forgotten not in (x["a"], x["b"])]
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(doc))
+    cfg = tmp_path / "netmon.yml"
+    cfg.write_text(f"db: {tmp_path / 'n.db'}\nsecrets: {lab.secrets_path}\nsnmp: {{timeout: 0.3, retries: 0}}\n")
+    common = ["--config", str(cfg)]
+    assert run_netmon(*common, "inventory", "import", str(inv)).returncode == 0
+    r = run_netmon(*common, "inventory", "discover", "sw-fire-northgate", "--depth", "2")
+    assert r.returncode == 0, r.stderr
+    proposals = [line.split() for line in r.stdout.splitlines() if line.startswith(forgotten)]
+    assert proposals == [[forgotten, "127.0.1.3", "fire-northgate", "lab-sw-fire-northgate"]]
+    assert "not reachable over SNMP (timeout)" in r.stderr  # hop 2: its announced address has no agent here
+    assert "discover [1/1] sw-fire-northgate" in r.stderr
+    r = run_netmon(*common, "inventory", "discover", "sw-fire-northgate", "--depth", "1", "--apply")
+    assert r.returncode == 0 and "added 1 devices" in r.stdout
+    r = run_netmon(*common, "inventory", "list")
+    assert forgotten in r.stdout
+    assert run_netmon(*common, "inventory", "discover", "nope").returncode == 2
