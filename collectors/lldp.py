@@ -389,3 +389,14 @@ async def collect(session: SnmpSession) -> list[Neighbor]:
             )
         )
     return neighbours
+
+
+LOC_CHASSIS_ID_SUBTYPE = LLDP_MIB + (1, 3, 1, 0)
+LOC_CHASSIS_ID = LLDP_MIB + (1, 3, 2, 0)
+
+
+async def local_chassis_id(session: SnmpSession) -> str:
+    """This device's own LLDP chassis id (lldpLocChassisId), rendered like its neighbours see it; "" if none."""
+    values = await session.get([LOC_CHASSIS_ID_SUBTYPE, LOC_CHASSIS_ID])
+    value = values.get(LOC_CHASSIS_ID)
+    return render_chassis_id(values.get(LOC_CHASSIS_ID_SUBTYPE), value) if value else ""

@@ -47,6 +47,7 @@ class DevicePoll:
     lldp: list[Neighbor] | None = None
     cdp: list[Neighbor] | None = None
     read_at: float | None = None
+    chassis_id: str | None = None  # the device's own LLDP chassis id, when LLDP was read
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
     requests: int = 0
@@ -118,6 +119,9 @@ class Poller:
                 try:
                     if collector in (optics_collector, hardware_collector):
                         value = await collector.collect(session, result.system.object_id)
+                    elif collector is lldp_collector:
+                        value = await collector.collect(session)
+                        result.chassis_id = await lldp_collector.local_chassis_id(session)
                     else:
                         value = await collector.collect(session)
                 except SnmpError as exc:

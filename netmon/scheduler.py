@@ -58,6 +58,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
             hardware=result.hardware,
             read_at=result.read_at,
             neighbors=result.neighbors,
+            chassis_id=result.chassis_id,
         )
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

@@ -156,6 +156,7 @@ CREATE TABLE collector_errors (
     # 2: transceiver DOM readings (latest per device, port, lane and sensor kind), hardware inventory
     """
 ALTER TABLE devices ADD COLUMN platform TEXT;
+ALTER TABLE device_state ADD COLUMN chassis_id TEXT;
 ALTER TABLE devices ADD COLUMN ssh_port INTEGER NOT NULL DEFAULT 22;
 CREATE TABLE links (
     id INTEGER PRIMARY KEY,
@@ -436,6 +437,7 @@ class Store:
         hardware: list[HardwareItem] | None = None,
         read_at: float | None = None,
         neighbors: list[Neighbor] | None = None,
+        chassis_id: str | None = None,
     ) -> list[dict]:
         """Store one device poll atomically; return the events it produced.
 
@@ -494,6 +496,8 @@ class Store:
                 self._record_optics(conn, device, started, optics)
             if hardware is not None and up:
                 self._record_hardware(conn, device, started, hardware)
+            if chassis_id and up:
+                conn.execute("UPDATE device_state SET chassis_id = ? WHERE device_id = ?", (chassis_id, device.id))
             if neighbors is not None and up:
                 self._record_neighbors(conn, device, started, neighbors)
             _record_runs(conn, device, started, runs, status=up is not None)
@@ -533,18 +537,27 @@ class Store:
 
     @staticmethod
     def _record_neighbors(conn, device: DeviceRow, at: float, neighbors: list[Neighbor]) -> None:
-        """Upsert what LLDP/CDP see now; matched to inventory devices by name, then management address.
+        """Upsert what LLDP/CDP see now; matched to inventory devices by chassis id, name, then management address.
 
         Rows not seen again keep their last_seen (the link's history) until LINK_HISTORY passes.
         """
         known = {r["key"]: r["id"] for r in conn.execute("SELECT id, lower(hostname) AS key FROM devices")}
         by_address = {r["address"]: r["id"] for r in conn.execute("SELECT id, address FROM devices")}
+        by_chassis = {
+            r["chassis_id"].lower(): r["device_id"]
+            for r in conn.execute("SELECT device_id, chassis_id FROM device_state WHERE chassis_id IS NOT NULL")
+        }
         ports: dict[int, list[str]] = {}
         for r in conn.execute("SELECT device_id, name FROM interfaces"):
             ports.setdefault(r["device_id"], []).append(r["name"])
         for n in neighbors:
             name = n.remote_name.strip().lower()
-            b_id = known.get(name) or known.get(name.split(".", 1)[0]) or by_address.get(n.remote_address)
+            b_id = (
+                by_chassis.get(n.remote_chassis_id.lower())
+                or known.get(name)
+                or known.get(name.split(".", 1)[0])
+                or by_address.get(n.remote_address)
+            )
             # CDP says TenGigabitEthernet1/1/1 where LLDP and ifName say Te1/1/1: one name per port.
             n = replace(
                 n,

@@ -223,3 +223,31 @@ def test_a_clock_stepped_back_does_not_silence_the_device(tmp_path):
     down = store.record_poll(dev, 10_000.0 - 3600, None, None, [CollectorRun("system", 2.0, "timeout")])
     assert [e["kind"] for e in down] == ["device_down"]
     assert store.device_states()[0]["up"] == 0
+
+
+def test_neighbours_match_inventory_devices_by_chassis_id_name_or_address(tmp_path):
+    from collectors.observations import Neighbor
+
+    store = Store(tmp_path / "n.db")
+    store.import_inventory(
+        Inventory(
+            sites=[Site("hall", "city-hall"), Site("library", "library")],
+            devices=[
+                Device("sw1", "127.0.0.11", "hall", "switch", "p"),
+                Device("sw2", "127.0.0.12", "library", "switch", "p"),
+                Device("sw3", "127.0.0.13", "library", "switch", "p"),
+            ],
+        )
+    )
+    sw1, sw2, _sw3 = store.devices()
+    store.record_poll(sw2, 0.0, sysinfo(100), [iface(1, name="Te1/1/1")], OK, chassis_id="00:1A:2B:00:00:02")
+    seen = [
+        Neighbor("lldp", "Te1/1/1", "renamed-but-same-box", "Te1/1/1", remote_chassis_id="00:1a:2b:00:00:02"),
+        Neighbor("cdp", "TenGigabitEthernet1/1/2", "sw3.city.example", "Gi0/1"),
+        Neighbor("lldp", "Te1/1/3", "", "eth0", remote_address="127.0.0.13"),
+        Neighbor("lldp", "Te1/1/4", "stranger", "eth0", remote_address="127.9.9.9"),
+    ]
+    ifs = [iface(1, name="Te1/1/1"), iface(2, name="Te1/1/2"), iface(3, name="Te1/1/3"), iface(4, name="Te1/1/4")]
+    store.record_poll(sw1, 0.0, sysinfo(100), ifs, OK, neighbors=seen)
+    links = {(x["a_port"], x["b_device"]) for x in store.links() if x["a_device"] == "sw1"}
+    assert links == {("Te1/1/1", "sw2"), ("Te1/1/2", "sw3"), ("Te1/1/3", "sw3"), ("Te1/1/4", None)}
