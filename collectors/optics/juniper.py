@@ -2,6 +2,10 @@
 
 Power in hundredths of a dBm, bias in microamperes, temperature in Celsius,
 each followed by its high/low alarm and warning thresholds in the same unit.
+A multi-lane optic (QSFP) also has rows in jnxDomCurrentLaneTable, indexed
+(ifIndex, lane from 0): its Rx/Tx power and bias are reported per lane
+(lane 1..N here, so that lane 0 keeps meaning "the module"), with the module's
+thresholds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ SENSORS = {
     "temperature": (8, 1, {"high_alarm": 21, "low_alarm": 22, "high_warning": 23, "low_warning": 24}),
 }
 
+LANE = (1, 3, 6, 1, 4, 1, 2636, 3, 60, 1, 2, 1, 1)
+LANE_SENSORS = {"rx_power": (6, 100), "bias": (7, 1_000_000), "tx_power": (8, 100)}
+
 name = "juniper-dom"
 
 
@@ -28,6 +35,13 @@ async def read(session: SnmpSession) -> list[OpticReading]:
     if not any(cols.values()):
         return []
     interfaces = await Interfaces.read(session)
+    lanes = await session.walk_columns([LANE + (c,) for c, _ in LANE_SENSORS.values()])
+    per_lane: dict[int, dict[int, dict[str, float]]] = {}  # ifIndex -> lane -> kind -> value
+    for kind, (col, divisor) in LANE_SENSORS.items():
+        for index, raw in lanes[LANE + (col,)].items():
+            if len(index) == 2 and isinstance(raw, int):
+                per_lane.setdefault(index[0], {}).setdefault(index[1] + 1, {})[kind] = raw / divisor
+    multi = {ifindex for ifindex, by_lane in per_lane.items() if len(by_lane) > 1}
     out = []
     for kind, (value_col, divisor, limits) in SENSORS.items():
         for index, raw in sorted(cols[CURRENT + (value_col,)].items()):
@@ -38,6 +52,21 @@ async def read(session: SnmpSession) -> list[OpticReading]:
                 continue  # an empty cage: Junos keeps a row of zeros for it
             thresholds = {w: v / divisor for w, v in raw_limits.items() if isinstance(v, int)}
             ifname = interfaces.names.get(index[0])
+            if index[0] in multi and kind in LANE_SENSORS:
+                for lane, values in sorted(per_lane[index[0]].items()):
+                    if kind in values:
+                        out.append(
+                            OpticReading(
+                                ifname,
+                                index[0],
+                                lane,
+                                kind,
+                                values[kind],
+                                dict(thresholds),
+                                f"{ifname or index[0]} lane {lane} {kind}",
+                            )
+                        )
+                continue
             out.append(
                 OpticReading(
                     ifname=ifname,
