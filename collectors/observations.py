@@ -112,7 +112,7 @@ class HardwareItem:
     """One ENTITY-MIB entPhysicalEntry (or a CLI `show inventory` line)."""
 
     index: int | None
-    klass: str  # chassis | module | port | powerSupply | fan | sensor | container | stack | other
+    klass: str  # chassis | module | transceiver | powerSupply | fan | stack
     name: str
     description: str
     model: str

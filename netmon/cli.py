@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # pysnmp logs every timed-out request at WARNING; our poller reports them once per device.
     logging.getLogger("pysnmp").setLevel(logging.ERROR)
+    # paramiko logs a traceback for every SSH banner timeout; the cli collector reports it once, briefly.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_BAD_INPUT
