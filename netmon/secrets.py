@@ -20,6 +20,8 @@ variable NAME, so a deployment can keep the file free of secrets entirely::
       noc:
         username: netmon
         password: env:NETMON_SSH_PASSWORD
+    privacy:
+      key: env:NETMON_PSEUDONYM_KEY   # >= 16 bytes; a new key starts new pseudonyms
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
+from netmon.privacy import PrivacyError, Pseudonymizer
 
 
 class SecretsError(Exception):
@@ -51,6 +54,7 @@ class SshCredentials:
 class Secrets:
     snmp: dict[str, SnmpCredentials] = field(default_factory=dict)
     ssh: dict[str, SshCredentials] = field(default_factory=dict)
+    privacy: Pseudonymizer | None = None  # the key that pseudonymises residents' MACs and user names
 
 
 def check_private(path: Path) -> None:
@@ -80,9 +84,9 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
         raise SecretsError(f"{path}: bad YAML at {where}") from None
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: must be a mapping with 'snmp' and/or 'ssh'")
-    unknown = set(doc) - {"snmp", "ssh"}
+    unknown = set(doc) - {"snmp", "ssh", "privacy"}
     if unknown:
-        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh')")
+        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh', 'privacy')")
 
     def value(profile: str, entry: dict, key: str, required: bool = False) -> str | None:
         raw = entry.get(key)
@@ -135,4 +139,13 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
             key_file=value(name, entry, "key_file"),
             enable_secret=value(name, entry, "enable_secret"),
         )
-    return Secrets(snmp=snmp, ssh=ssh)
+    privacy = None
+    if doc.get("privacy") is not None:
+        entry = doc["privacy"]
+        if not isinstance(entry, dict):
+            raise SecretsError(f"{path}: 'privacy' must be a mapping with a 'key'")
+        try:
+            privacy = Pseudonymizer(value("privacy", entry, "key", True).encode())
+        except PrivacyError as exc:
+            raise SecretsError(f"{path}: privacy: {exc}") from None
+    return Secrets(snmp=snmp, ssh=ssh, privacy=privacy)

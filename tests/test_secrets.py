@@ -86,3 +86,14 @@ def test_bad_yaml_does_not_echo_content(tmp_path):
     with pytest.raises(secrets.SecretsError) as err:
         secrets.load(p)
     assert "topsecret" not in str(err.value)
+
+
+def test_privacy_key(tmp_path):
+    p = write(tmp_path, "privacy: {key: env:PSEUDO}\n")
+    s = secrets.load(p, environ={"PSEUDO": "a-long-enough-key-0123456789"})
+    assert s.privacy is not None and len(s.privacy.mac("aa:bb:cc:dd:ee:ff")) == 32
+    assert "a-long-enough" not in repr(s)
+    p = write(tmp_path, "privacy: {key: short}\n")
+    with pytest.raises(secrets.SecretsError, match="at least 16 bytes") as err:
+        secrets.load(p)
+    assert "short" not in str(err.value).replace("at least", "")
