@@ -211,7 +211,7 @@ def c9800_records() -> list[str]:
         f"{LWAPP_AP}.1.3.35.0|66|2",
     ]
     for mac, name, uptime, location, address, model, serial, oper in [
-        (C1, "ap-fire-3", 99_900, "Fire station 3", "0a1e0005", "C9120AXI-E", "FJC2401Q0AA", 1),
+        (C1, "ap-fire-3", 99_900, "Fire station 3", "7f1e0005", "C9120AXI-E", "FJC2401Q0AA", 1),
         (
             C2,
             "ap-transit-7",
@@ -371,8 +371,8 @@ def aruba_records() -> list[str]:
     user = f"{WLSX}.4.1.2.1"
     for mac, ip, name, rx, tx in [
         ("f0:18:98:00:00:01", "127.50.0.5", "gina@uni.example", 5_000, 700),
-        ("f0:18:98:00:00:01", "10.50.1.5", "", 1_000, 300),  # a second address of the same station
-        ("00:50:56:00:00:99", "10.60.0.9", "wired-printer", 1, 1),  # a wired user: not a wireless client
+        ("f0:18:98:00:00:01", "127.50.1.5", "", 1_000, 300),  # a second address of the same station
+        ("00:50:56:00:00:99", "127.60.0.9", "wired-printer", 1, 1),  # a wired user: not a wireless client
     ]:
         i = f"{idx(mac)}.{ip}"
         recs += [f"{user}.3.{i}|4|{name}", f"{user}.42.{i}|70|{rx}", f"{user}.43.{i}|70|{tx}"]
