@@ -31,6 +31,7 @@ from collectors.observations import (
     SystemInfo,
 )
 from inventory.model import Device, Inventory
+from netmon import wifi
 from netmon.counters import CounterSample, counter_delta, rebooted
 
 COUNTERS = (
@@ -215,6 +216,8 @@ CREATE TABLE optics (
     PRIMARY KEY (device_id, ifname, lane, kind)
 );
 """,
+    # 3: Wi-Fi: access points, per-AP/SSID client samples, client sessions (pseudonymised)
+    wifi.MIGRATION,
 ]
 
 
@@ -647,6 +650,11 @@ class Store:
             if neighbors is not None:
                 self._record_neighbors(conn, device, started, neighbors)
             _record_runs(conn, device, started, runs)
+
+    def record_wlc(self, controller: DeviceRow, at: float, result, pseudonyms, settings, site_of) -> dict[str, int]:
+        """One controller poll (see :mod:`netmon.wifi`), in one transaction."""
+        with self.transaction() as conn:
+            return wifi.record(conn, controller.id, at, result, pseudonyms, settings, site_of)
 
     def record_failure(self, device: DeviceRow, started: float, reason: str = "store") -> None:
         """A poll whose result could not be stored: make the device's state unknown, not stale.

@@ -1,0 +1,165 @@
+"""Wi-Fi usage in the store: access points, per-AP/SSID samples, and client sessions.
+
+A session is one client (by pseudonym) on one SSID at one site: opened when
+the client appears, extended while it stays (roaming between APs of the same
+site continues it), closed when it has been missing for more than one poll
+interval plus a grace period, or moves to another SSID or site. Bytes are
+the largest the controller reported for the association (its counters are
+per association, they only grow). eduroam sessions, recognised by SSID,
+carry the realm of the user name and the user's pseudonym; nothing raw about
+a resident (MAC, user name, IP) is ever written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from collectors.wlc.observations import AccessPoint, WlcResult
+from netmon.privacy import PrivacyError, Pseudonymizer, realm_of
+
+MIGRATION = """
+CREATE TABLE access_points (
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    mac TEXT NOT NULL,
+    name TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    serial TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '',
+    location TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    uptime_seconds INTEGER,
+    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    PRIMARY KEY (controller_id, mac)
+);
+CREATE TABLE wifi_samples (
+    ts REAL NOT NULL,
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ap_mac TEXT NOT NULL,
+    ssid TEXT NOT NULL,
+    clients INTEGER NOT NULL
+);
+CREATE INDEX wifi_samples_ts ON wifi_samples(ts);
+CREATE TABLE wifi_sessions (
+    id INTEGER PRIMARY KEY,
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    client TEXT NOT NULL,
+    ssid TEXT NOT NULL,
+    ap_mac TEXT NOT NULL,
+    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
+    start REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    end REAL,
+    bytes_rx INTEGER NOT NULL DEFAULT 0,
+    bytes_tx INTEGER NOT NULL DEFAULT 0,
+    eduroam INTEGER NOT NULL DEFAULT 0,
+    realm TEXT,
+    user TEXT,
+    source TEXT NOT NULL DEFAULT 'poll'
+);
+CREATE INDEX wifi_sessions_open ON wifi_sessions(controller_id, client) WHERE end IS NULL;
+CREATE INDEX wifi_sessions_start ON wifi_sessions(start);
+"""
+
+
+@dataclass(frozen=True)
+class WifiSettings:
+    eduroam_ssids: frozenset[str] = frozenset({"eduroam"})
+    interval: float = 60.0  # the controller's poll interval
+    grace: float = 120.0  # extra absence tolerated before a session ends (a client between APs, a lost poll)
+
+
+def record(
+    conn: sqlite3.Connection,
+    controller_id: int,
+    at: float,
+    result: WlcResult,
+    pseudonyms: Pseudonymizer,
+    settings: WifiSettings,
+    site_of: Callable[[AccessPoint], int | None],
+) -> dict[str, int]:
+    """Store one controller poll (inside the caller's transaction); returns session counts for logs."""
+    sites = {}
+    for ap in result.aps:
+        site = site_of(ap)
+        sites[ap.mac] = site
+        conn.execute(
+            "INSERT INTO access_points (controller_id, mac, name, model, serial, ip, location, status, uptime_seconds, "
+            "site_id, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(controller_id, mac) DO UPDATE SET name=excluded.name, model=excluded.model, "
+            "serial=excluded.serial, ip=excluded.ip, location=excluded.location, status=excluded.status, "
+            "uptime_seconds=excluded.uptime_seconds, site_id=excluded.site_id, last_seen=excluded.last_seen",
+            (controller_id, ap.mac, ap.name, ap.model, ap.serial, ap.ip, ap.location, ap.status, ap.uptime_seconds,
+             site, at, at),
+        )  # fmt: skip
+    counts = Counter((c.ap_mac, c.ssid) for c in result.clients)
+    if not result.clients:  # no client table: the controller's per-SSID counters, not tied to an AP
+        counts = Counter({("", w.ssid): w.clients for w in result.wlans if w.clients})
+    conn.executemany(
+        "INSERT INTO wifi_samples (ts, controller_id, ap_mac, ssid, clients) VALUES (?, ?, ?, ?, ?)",
+        [(at, controller_id, ap, ssid, n) for (ap, ssid), n in sorted(counts.items())],
+    )
+    return _sessions(conn, controller_id, at, result, pseudonyms, settings, sites)
+
+
+def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> dict[str, int]:
+    opened = extended = closed = 0
+    open_rows = {
+        r["client"]: r
+        for r in conn.execute(
+            "SELECT * FROM wifi_sessions WHERE controller_id = ? AND end IS NULL", (controller_id,)
+        )
+    }  # fmt: skip
+    seen = set()
+    for c in result.clients:
+        try:
+            client = pseudonyms.mac(c.mac)
+        except PrivacyError:
+            continue  # not a MAC: nothing we can follow
+        if client in seen:
+            continue
+        seen.add(client)
+        site = sites.get(c.ap_mac)
+        eduroam = c.ssid in settings.eduroam_ssids
+        realm = realm_of(c.username) if eduroam and c.username else None
+        user = pseudonyms.user(c.username) if c.username else None
+        row = open_rows.get(client)
+        if row is not None and row["ssid"] == c.ssid and row["site_id"] == site:
+            conn.execute(
+                "UPDATE wifi_sessions SET last_seen = ?, ap_mac = ?, bytes_rx = max(bytes_rx, ?), "
+                "bytes_tx = max(bytes_tx, ?), realm = coalesce(realm, ?), user = coalesce(user, ?) WHERE id = ?",
+                (at, c.ap_mac, c.bytes_rx or 0, c.bytes_tx or 0, realm, user, row["id"]),
+            )
+            extended += 1
+            continue
+        if row is not None:  # another SSID or another site: that visit is over
+            conn.execute("UPDATE wifi_sessions SET end = last_seen WHERE id = ?", (row["id"],))
+            closed += 1
+        conn.execute(
+            "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, bytes_rx, "
+            "bytes_tx, eduroam, realm, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (controller_id, client, c.ssid, c.ap_mac, site, at, at, c.bytes_rx or 0, c.bytes_tx or 0, int(eduroam),
+             realm, user),
+        )  # fmt: skip
+        opened += 1
+    cutoff = at - settings.interval - settings.grace
+    for client, row in open_rows.items():
+        if client not in seen and row["last_seen"] < cutoff:
+            conn.execute("UPDATE wifi_sessions SET end = last_seen WHERE id = ?", (row["id"],))
+            closed += 1
+    return {"opened": opened, "extended": extended, "closed": closed}
+
+
+def site_by_prefix(rules: Iterable[tuple[str, int]]) -> Callable[[AccessPoint], int | None]:
+    """AP-to-site by name prefix, longest prefix first (``ap-library-`` before ``ap-``)."""
+    ordered = sorted(rules, key=lambda r: -len(r[0]))
+
+    def site_of(ap: AccessPoint) -> int | None:
+        name = ap.name.lower()
+        return next((site for prefix, site in ordered if name.startswith(prefix.lower())), None)
+
+    return site_of

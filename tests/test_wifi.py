@@ -1,0 +1,98 @@
+"""Wi-Fi sessions in the store: open, extend, roam, close; eduroam realms; never a raw MAC or user name."""
+
+from __future__ import annotations
+
+from collectors.wlc.observations import AccessPoint, Client, Wlan, WlcResult
+from inventory.model import Device, Inventory, Site
+from netmon.privacy import Pseudonymizer
+from netmon.store import Store
+from netmon.wifi import WifiSettings, site_by_prefix
+
+P = Pseudonymizer(b"test-pseudonym-key-0123456789")
+SETTINGS = WifiSettings(interval=60, grace=120)
+APS = (
+    AccessPoint("00:11:22:00:00:01", "ap-library-1", status="up"),
+    AccessPoint("00:11:22:00:00:02", "ap-library-2", status="up"),
+    AccessPoint("00:11:22:00:00:03", "ap-arena-1", status="up"),
+)
+ALICE, BOB = "a4:83:e7:11:22:33", "f0:18:98:aa:bb:cc"
+
+
+def client(mac, ap, ssid="CityWiFi", user="", rx=0, tx=0):
+    return Client(mac, ap, ssid, None, "802.11ax", -60, 30, rx, tx, "associated", user)
+
+
+def setup(tmp_path):
+    store = Store(tmp_path / "n.db")
+    store.import_inventory(
+        Inventory(
+            sites=[Site("library", "library"), Site("arena", "arena")],
+            devices=[Device("wlc-1", "127.0.0.1", "library", "wlc", "p")],
+        )
+    )
+    ids = {r[0]: r[1] for r in store.conn.execute("SELECT name, id FROM sites")}
+    site_of = site_by_prefix([("ap-library-", ids["library"]), ("ap-arena-", ids["arena"])])
+    return store, store.devices()[0], site_of, ids
+
+
+def poll(store, wlc, site_of, at, *clients):
+    return store.record_wlc(
+        wlc, at, WlcResult("aireos", "AIR-CT5520", APS, (), (), tuple(clients)), P, SETTINGS, site_of
+    )
+
+
+def sessions(store):
+    return [dict(r) for r in store.conn.execute("SELECT * FROM wifi_sessions ORDER BY id")]
+
+
+def test_session_lifecycle_roaming_and_privacy(tmp_path):
+    store, wlc, site_of, sites = setup(tmp_path)
+    assert poll(store, wlc, site_of, 0, client(ALICE, APS[0].mac, rx=100), client(BOB, APS[0].mac)) == {
+        "opened": 2, "extended": 0, "closed": 0,
+    }  # fmt: skip
+    # Alice roams to another AP of the same site: the same session goes on.
+    assert poll(store, wlc, site_of, 60, client(ALICE, APS[1].mac, rx=500))["extended"] == 1
+    # Bob missed one poll: within interval + grace, still open.
+    poll(store, wlc, site_of, 120, client(ALICE, APS[1].mac, rx=400), client(BOB, APS[0].mac, tx=9))
+    rows = sessions(store)
+    assert len(rows) == 2 and all(r["end"] is None for r in rows)
+    alice = rows[0]
+    assert alice["ap_mac"] == APS[1].mac and alice["bytes_rx"] == 500 and alice["site_id"] == sites["library"]
+    # Alice walks to the arena: a new visit at a new site; Bob goes quiet.
+    poll(store, wlc, site_of, 180, client(ALICE, APS[2].mac))
+    poll(store, wlc, site_of, 400, client(ALICE, APS[2].mac))
+    rows = sessions(store)
+    assert [(r["site_id"], r["start"], r["last_seen"], r["end"]) for r in rows] == [
+        (sites["library"], 0, 120, 120),  # Alice at the library, ended when she left
+        (sites["library"], 0, 120, 120),  # Bob: last seen at 120, absent longer than 60 + 120 s
+        (sites["arena"], 180, 400, None),
+    ]
+    samples = store.conn.execute("SELECT ap_mac, ssid, clients FROM wifi_samples WHERE ts = 0").fetchall()
+    assert [tuple(s) for s in samples] == [(APS[0].mac, "CityWiFi", 2)]
+    # No raw MAC ever reaches the database (the APs' own MACs are infrastructure, not residents).
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*"))
+    for secret in (ALICE, BOB, ALICE.replace(":", ""), BOB.upper()):
+        assert secret.encode() not in raw
+
+
+def test_eduroam_sessions_carry_the_realm_not_the_user(tmp_path):
+    store, wlc, site_of, _ = setup(tmp_path)
+    poll(store, wlc, site_of, 0, client(ALICE, APS[0].mac, ssid="eduroam", user="alice.smith@uni.example"))
+    poll(store, wlc, site_of, 0.5, client(BOB, APS[0].mac, ssid="CityWiFi", user="bob@isp.example"))
+    rows = sessions(store)
+    assert [(r["eduroam"], r["realm"]) for r in rows] == [(1, "uni.example"), (0, None)]
+    assert rows[0]["user"] == P.user("alice.smith@uni.example") and rows[0]["client"] == P.mac(ALICE)
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*"))
+    assert b"alice.smith" not in raw and b"bob@isp" not in raw
+
+
+def test_controller_without_client_table_still_counts_per_ssid(tmp_path):
+    store, wlc, site_of, _ = setup(tmp_path)
+    result = WlcResult("aireos", "CBW240AC", APS[:1], (), (Wlan("CityWiFi", 1, 23), Wlan("MGMT", 2, 0)), ())
+    store.record_wlc(wlc, 0, result, P, SETTINGS, site_of)
+    assert [tuple(r) for r in store.conn.execute("SELECT ap_mac, ssid, clients FROM wifi_samples")] == [
+        ("", "CityWiFi", 23)
+    ]
+    assert sessions(store) == []
