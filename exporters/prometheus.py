@@ -97,6 +97,7 @@ class StoreCollector(Collector):
             yield from self._interface_metrics(store)
             yield from self._optic_metrics(store)
             yield from self._link_metrics(store)
+            yield from self._wifi_metrics(store)
             yield from self._collector_metrics(store)
         finally:
             store.close()
@@ -207,6 +208,38 @@ class StoreCollector(Collector):
             if link["length_km"] is not None:
                 length.add_metric(values, link["length_km"] * 1000)
         yield from (up, length)
+
+    def _wifi_metrics(self, store: Store) -> Iterator[Metric]:
+        ap_up = GaugeMetricFamily(
+            "netmon_wifi_ap_up", "1 when the controller reports the access point up (joined).",
+            labels=["controller", "site", "ap"],
+        )  # fmt: skip
+        for ap in store.access_points():
+            ap_up.add_metric([ap["controller"], ap["site"] or "", ap["name"]], 1.0 if ap["status"] == "up" else 0.0)
+        ap_clients = GaugeMetricFamily(
+            "netmon_wifi_ap_clients", "Clients on the access point at the last controller poll.",
+            labels=["controller", "site", "ap"],
+        )  # fmt: skip
+        by_site = GaugeMetricFamily(
+            "netmon_wifi_clients", "Clients per site and SSID at the last controller poll.",
+            labels=["controller", "site", "ssid"],
+        )  # fmt: skip
+        by_ssid = GaugeMetricFamily(
+            "netmon_wifi_ssid_clients", "Clients per SSID on the controller at its last poll.",
+            labels=["controller", "ssid"],
+        )  # fmt: skip
+        per_ap: Counter = Counter()
+        per_site: Counter = Counter()
+        per_ssid: Counter = Counter()
+        for s in store.latest_wifi_samples():
+            if s["ap"]:
+                per_ap[(s["controller"], s["site"] or "", s["ap"])] += s["clients"]
+            per_site[(s["controller"], s["site"] or "", s["ssid"])] += s["clients"]
+            per_ssid[(s["controller"], s["ssid"])] += s["clients"]
+        for family, counts in ((ap_clients, per_ap), (by_site, per_site), (by_ssid, per_ssid)):
+            for labels, value in sorted(counts.items()):
+                family.add_metric(list(labels), float(value))
+        yield from (ap_up, ap_clients, by_site, by_ssid)
 
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(

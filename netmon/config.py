@@ -62,6 +62,8 @@ class Config:
     topology_interval: int = 900  # seconds between LLDP/CDP neighbour reads (0: never)
     cli_interval: int = 900  # seconds between SSH collections, for devices with an SSH profile (0: never)
     cli_workers: int = 8  # SSH sessions at once (netmiko blocks a thread per session)
+    eduroam_ssids: tuple[str, ...] = ("eduroam",)
+    wifi_grace: int = 120  # seconds a client may be missing before its Wi-Fi session ends (beyond one interval)
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -93,6 +95,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         base = path.parent
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
+    known |= {"eduroam_ssids", "wifi_grace"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -120,7 +123,16 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
-        for key in ("optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"):
+        if "eduroam_ssids" in data:
+            cfg = replace(cfg, eduroam_ssids=tuple(str(s) for s in data["eduroam_ssids"]))
+        for key in (
+            "optics_interval",
+            "hardware_interval",
+            "topology_interval",
+            "cli_interval",
+            "cli_workers",
+            "wifi_grace",
+        ):
             if key in data:
                 cfg = replace(cfg, **{key: int(data[key])})
         cfg.listen_host_port  # noqa: B018 - validates the listen address

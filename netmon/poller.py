@@ -19,6 +19,7 @@ from collectors import interfaces as interfaces_collector
 from collectors import lldp as lldp_collector
 from collectors import optics as optics_collector
 from collectors import system as system_collector
+from collectors import wlc as wlc_collector
 from collectors.observations import (
     CollectorError,
     HardwareItem,
@@ -28,6 +29,7 @@ from collectors.observations import (
     SystemInfo,
 )
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
+from collectors.wlc.observations import WlcResult
 from netmon.config import Config
 from netmon.secrets import Secrets
 from netmon.store import CollectorRun, DeviceRow
@@ -48,6 +50,7 @@ class DevicePoll:
     cdp: list[Neighbor] | None = None
     read_at: float | None = None
     chassis_id: str | None = None  # the device's own LLDP chassis id, when LLDP was read
+    wlc: WlcResult | None = None  # a wireless controller's APs, WLANs and clients
     errors: list[CollectorError] = field(default_factory=list)
     runs: list[CollectorRun] = field(default_factory=list)
     requests: int = 0
@@ -117,7 +120,7 @@ class Poller:
                 result.current = collector.name
                 t = time.perf_counter()
                 try:
-                    if collector in (optics_collector, hardware_collector):
+                    if collector in (optics_collector, hardware_collector, wlc_collector):
                         value = await collector.collect(session, result.system.object_id)
                     elif collector is lldp_collector:
                         value = await collector.collect(session)
@@ -148,6 +151,8 @@ class Poller:
         """system and interfaces every poll; slower collectors when their own interval has passed."""
         yield system_collector
         yield interfaces_collector
+        if device.role == "wlc":
+            yield wlc_collector  # every poll: clients come and go by the minute
         for collector, every in (
             (optics_collector, self.config.optics_interval),
             (hardware_collector, self.config.hardware_interval),

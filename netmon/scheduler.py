@@ -28,6 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors import cli
+from netmon import wifi
 from netmon.config import Config
 from netmon.poller import DevicePoll, Poller
 from netmon.secrets import Secrets
@@ -45,9 +46,9 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
     return (zlib.crc32(hostname.encode()) % 10_000) / 10_000 * window
 
 
-def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
+def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller | None = None) -> list[dict]:
     try:
-        return store.record_poll(
+        events = store.record_poll(
             device,
             result.started,
             result.system,
@@ -60,6 +61,14 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll) -> list[dict]:
             neighbors=result.neighbors,
             chassis_id=result.chassis_id,
         )
+        if result.wlc is not None and poller is not None:
+            cfg = poller.config
+            settings = wifi.WifiSettings(frozenset(cfg.eduroam_ssids), cfg.interval, cfg.wifi_grace)
+            site_of = wifi.site_by_name(store.site_ids())
+            store.record_wlc(
+                device, result.read_at or result.started, result.wlc, poller.secrets.privacy, settings, site_of
+            )
+        return events
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device
         # looking as it did at its last good poll: mark its state unknown instead.
@@ -76,7 +85,7 @@ async def poll_and_record(
 ) -> DevicePoll:
     async with limit:
         result = await poller.poll(device)
-    events = await asyncio.get_running_loop().run_in_executor(writer, _record, store, device, result)
+    events = await asyncio.get_running_loop().run_in_executor(writer, _record, store, device, result, poller)
     for e in events:
         log.info("%s %s %s %s->%s %s", e["hostname"], e["kind"], e["ifname"] or "", e["old"], e["new"], e["message"])
     return result

@@ -417,6 +417,32 @@ class Store:
             args = (hostname,)
         return [DeviceRow(**dict(r)) for r in self.conn.execute(sql + " ORDER BY d.hostname", args)]
 
+    def access_points(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT a.*, d.hostname AS controller, s.name AS site FROM access_points a "
+                "JOIN devices d ON d.id = a.controller_id LEFT JOIN sites s ON s.id = a.site_id "
+                "ORDER BY d.hostname, a.name"
+            )
+        ]
+
+    def latest_wifi_samples(self) -> list[dict]:
+        """Each controller's last poll: clients per AP and SSID, with the AP's site."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT w.ap_mac, w.ssid, w.clients, d.hostname AS controller, a.name AS ap, s.name AS site "
+                "FROM wifi_samples w JOIN devices d ON d.id = w.controller_id "
+                "LEFT JOIN access_points a ON a.controller_id = w.controller_id AND a.mac = w.ap_mac "
+                "LEFT JOIN sites s ON s.id = a.site_id "
+                "WHERE w.ts = (SELECT max(ts) FROM wifi_samples x WHERE x.controller_id = w.controller_id)"
+            )
+        ]
+
+    def site_ids(self) -> dict[str, int]:
+        return {r["name"]: r["id"] for r in self.conn.execute("SELECT id, name FROM sites")}
+
     def sites(self) -> list[dict]:
         return [
             dict(r)

@@ -78,11 +78,15 @@ def record(
     controller_id: int,
     at: float,
     result: WlcResult,
-    pseudonyms: Pseudonymizer,
+    pseudonyms: Pseudonymizer | None,
     settings: WifiSettings,
     site_of: Callable[[AccessPoint], int | None],
 ) -> dict[str, int]:
-    """Store one controller poll (inside the caller's transaction); returns session counts for logs."""
+    """Store one controller poll (inside the caller's transaction); returns session counts for logs.
+
+    Without a pseudonym key (``privacy:`` in the secrets file) no client session is kept:
+    there is no way to follow a client without storing something that identifies it.
+    """
     sites = {}
     for ap in result.aps:
         site = site_of(ap)
@@ -103,6 +107,8 @@ def record(
         "INSERT INTO wifi_samples (ts, controller_id, ap_mac, ssid, clients) VALUES (?, ?, ?, ?, ?)",
         [(at, controller_id, ap, ssid, n) for (ap, ssid), n in sorted(counts.items())],
     )
+    if pseudonyms is None:
+        return {"opened": 0, "extended": 0, "closed": 0}
     return _sessions(conn, controller_id, at, result, pseudonyms, settings, sites)
 
 
@@ -152,6 +158,17 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
             conn.execute("UPDATE wifi_sessions SET end = last_seen WHERE id = ?", (row["id"],))
             closed += 1
     return {"opened": opened, "extended": extended, "closed": closed}
+
+
+def site_by_name(sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:
+    """The default rule: the site whose name appears in the AP's name or location (the longest wins)."""
+    ordered = sorted(sites.items(), key=lambda kv: -len(kv[0]))
+
+    def site_of(ap: AccessPoint) -> int | None:
+        text = f"{ap.name} {ap.location}".lower()
+        return next((site_id for name, site_id in ordered if name.lower() in text), None)
+
+    return site_of
 
 
 def site_by_prefix(rules: Iterable[tuple[str, int]]) -> Callable[[AccessPoint], int | None]:

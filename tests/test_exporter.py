@@ -50,6 +50,10 @@ EXPECTED = {
     "netmon_optic_threshold_volts",
     "netmon_link_up",
     "netmon_link_length_meters",
+    "netmon_wifi_ap_up",
+    "netmon_wifi_ap_clients",
+    "netmon_wifi_clients",
+    "netmon_wifi_ssid_clients",
 }
 
 

@@ -96,3 +96,47 @@ def test_controller_without_client_table_still_counts_per_ssid(tmp_path):
         ("", "CityWiFi", 23)
     ]
     assert sessions(store) == []
+
+
+def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_path):
+    """A real poll of a simulated AireOS controller: APs at their sites, clients counted, nothing personal kept."""
+    import asyncio
+
+    from prometheus_client import generate_latest
+
+    from collectors.snmp.credentials import SnmpV2cCredentials
+    from exporters.prometheus import registry
+    from netmon import lab as lab_mod
+    from netmon.config import Config
+    from netmon.poller import Poller
+    from netmon.scheduler import poll_all
+    from netmon.secrets import Secrets
+    from tests.test_wlc import AIREOS_CLIENTS, _oid_key, aireos_records
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "wlc-aireos.snmprec").write_text("\n".join(sorted(aireos_records(), key=_oid_key)) + "\n")
+    with lab_mod.Simulator(data, lab_mod.free_udp_port(), tmp_path, v3_users=[]) as sim:
+        store = Store(tmp_path / "n.db")
+        store.import_inventory(
+            Inventory(
+                sites=[Site("library", "library"), Site("arena", "arena")],
+                devices=[Device("wlc-aireos", "127.0.0.1", "library", "wlc", "p", port=sim.port)],
+            )
+        )
+        secrets = Secrets(snmp={"p": SnmpV2cCredentials("p", "wlc-aireos")}, privacy=P)
+        cfg = Config(db=tmp_path / "n.db", optics_interval=0, hardware_interval=0, topology_interval=0)
+        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices(), 4))
+    assert results[0].wlc is not None and not results[0].errors, results[0].errors
+    aps = {a["name"]: (a["site"], a["status"]) for a in store.access_points()}
+    assert aps["ap-library-1"][0] == "library" and aps["ap-arena-1"][0] == "arena"
+    edu = [dict(r) for r in store.conn.execute("SELECT realm FROM wifi_sessions WHERE eduroam = 1 ORDER BY realm")]
+    assert [r["realm"] for r in edu] == ["city.example", "college.example", "uni.example", "uni.example"]
+    exposition = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+    assert 'netmon_wifi_ssid_clients{controller="wlc-aireos",ssid="eduroam"} 4.0' in exposition
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")) + exposition.encode()
+    for mac, user, *_ in AIREOS_CLIENTS:
+        assert mac.encode() not in raw and mac.replace(":", "").encode() not in raw
+        if user:
+            assert user.encode() not in raw and user.split("@")[0].encode() not in raw
