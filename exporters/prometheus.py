@@ -217,9 +217,28 @@ class StoreCollector(Collector):
         for ap in store.access_points():
             ap_up.add_metric([ap["controller"], ap["site"] or "", ap["name"]], 1.0 if ap["status"] == "up" else 0.0)
         ap_clients = GaugeMetricFamily(
-            "netmon_wifi_ap_clients", "Clients on the access point at the last controller poll.",
-            labels=["controller", "site", "ap"],
-        )  # fmt: skip
+            "netmon_wifi_ap_clients",
+            "Clients on the access point's radio (slot) at the last controller poll; radio is empty when the "
+            "controller gives no per-radio counts.",
+            labels=["controller", "site", "ap", "radio"],
+        )
+        radio_labels = ["controller", "site", "ap", "radio", "band"]
+        channel = GaugeMetricFamily("netmon_wifi_radio_channel", "The radio's channel.", labels=radio_labels)
+        utilization = GaugeMetricFamily(
+            "netmon_wifi_radio_utilization_ratio", "Channel utilization the radio reports, 0 to 1.", labels=radio_labels
+        )
+        with_radio_counts = set()
+        for r in store.radios():
+            if r["ap"] is None:
+                continue
+            base = [r["controller"], r["site"] or "", r["ap"], str(r["slot"])]
+            if r["clients"] is not None:
+                ap_clients.add_metric(base, float(r["clients"]))
+                with_radio_counts.add((r["controller"], r["ap"]))
+            if r["channel"] is not None:
+                channel.add_metric([*base, r["band"] or ""], float(r["channel"]))
+            if r["utilization"] is not None:
+                utilization.add_metric([*base, r["band"] or ""], r["utilization"])
         by_site = GaugeMetricFamily(
             "netmon_wifi_clients", "Clients per site and SSID at the last controller poll.",
             labels=["controller", "site", "ssid"],
@@ -232,14 +251,14 @@ class StoreCollector(Collector):
         per_site: Counter = Counter()
         per_ssid: Counter = Counter()
         for s in store.latest_wifi_samples():
-            if s["ap"]:
-                per_ap[(s["controller"], s["site"] or "", s["ap"])] += s["clients"]
+            if s["ap"] and (s["controller"], s["ap"]) not in with_radio_counts:
+                per_ap[(s["controller"], s["site"] or "", s["ap"], "")] += s["clients"]
             per_site[(s["controller"], s["site"] or "", s["ssid"])] += s["clients"]
             per_ssid[(s["controller"], s["ssid"])] += s["clients"]
         for family, counts in ((ap_clients, per_ap), (by_site, per_site), (by_ssid, per_ssid)):
             for labels, value in sorted(counts.items()):
                 family.add_metric(list(labels), float(value))
-        yield from (ap_up, ap_clients, by_site, by_ssid)
+        yield from (ap_up, ap_clients, channel, utilization, by_site, by_ssid)
 
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(

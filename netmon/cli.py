@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--depth", type=int, default=2, help="hops to follow from the seeds (default 2, at most 6)")
     disc.add_argument("--apply", action="store_true", help="add the proposed devices to the database")
     disc.set_defaults(func=cmd_inventory_discover)
+    aps = inv_sub.add_parser("aps", help="print the access points the controllers report, with their sites")
+    aps.add_argument("--unassigned", action="store_true", help="only APs no site rule matched")
+    aps.set_defaults(func=cmd_inventory_aps)
     opt = inv_sub.add_parser("optics", help="print transceiver readings and how close each is to its thresholds")
     opt.set_defaults(func=cmd_inventory_optics)
     inv.set_defaults(func=lambda a: inv.print_help() or EXIT_BAD_INPUT)
@@ -253,6 +256,18 @@ def cmd_inventory_discover(args) -> int:
     if args.apply and found.proposals:
         added = store.add_devices(found.proposals)
         print(f"added {added} devices to {cfg.db}")
+    return 0
+
+
+def cmd_inventory_aps(args) -> int:
+    cfg = load_config(args)
+    store = open_store(cfg)
+    rows = [
+        [a["controller"], a["name"], a["mac"], a["model"], a["location"], a["status"], a["site"] or "-"]
+        for a in store.access_points()
+        if not args.unassigned or a["site"] is None
+    ]
+    print(format_table(["controller", "ap", "mac", "model", "location", "status", "site"], rows))
     return 0
 
 

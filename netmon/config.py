@@ -64,6 +64,8 @@ class Config:
     cli_workers: int = 8  # SSH sessions at once (netmiko blocks a thread per session)
     eduroam_ssids: tuple[str, ...] = ("eduroam",)
     wifi_grace: int = 120  # seconds a client may be missing before its Wi-Fi session ends (beyond one interval)
+    # AP -> site: [{name|prefix|location: ..., site: ...}], tried in order before the name/location default
+    ap_site_rules: tuple[dict, ...] = ()
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -95,7 +97,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         base = path.parent
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
-    known |= {"eduroam_ssids", "wifi_grace"}
+    known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -123,6 +125,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
+        if "ap_site_rules" in data:
+            cfg = replace(cfg, ap_site_rules=tuple(dict(r) for r in data["ap_site_rules"] or ()))
         if "eduroam_ssids" in data:
             cfg = replace(cfg, eduroam_ssids=tuple(str(s) for s in data["eduroam_ssids"]))
         for key in (

@@ -64,7 +64,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller 
         if result.wlc is not None and poller is not None:
             cfg = poller.config
             settings = wifi.WifiSettings(frozenset(cfg.eduroam_ssids), cfg.interval, cfg.wifi_grace)
-            site_of = wifi.site_by_name(store.site_ids())
+            site_of = wifi.site_rules(cfg.ap_site_rules, store.site_ids())
             store.record_wlc(
                 device, result.read_at or result.started, result.wlc, poller.secrets.privacy, settings, site_of
             )

@@ -427,6 +427,17 @@ class Store:
             )
         ]
 
+    def radios(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT r.*, d.hostname AS controller, a.name AS ap, s.name AS site FROM ap_radios r "
+                "JOIN devices d ON d.id = r.controller_id "
+                "LEFT JOIN access_points a ON a.controller_id = r.controller_id AND a.mac = r.ap_mac "
+                "LEFT JOIN sites s ON s.id = a.site_id ORDER BY d.hostname, a.name, r.slot"
+            )
+        ]
+
     def latest_wifi_samples(self) -> list[dict]:
         """Each controller's last poll: clients per AP and SSID, with the AP's site."""
         return [

@@ -36,6 +36,20 @@ CREATE TABLE access_points (
     last_seen REAL NOT NULL,
     PRIMARY KEY (controller_id, mac)
 );
+CREATE TABLE ap_radios (
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ap_mac TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    band TEXT,
+    channel INTEGER,
+    tx_power REAL,
+    tx_power_unit TEXT NOT NULL DEFAULT '',
+    clients INTEGER,
+    utilization REAL,
+    status TEXT NOT NULL DEFAULT 'unknown',
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (controller_id, ap_mac, slot)
+);
 CREATE TABLE wifi_samples (
     ts REAL NOT NULL,
     controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
@@ -100,6 +114,13 @@ def record(
             (controller_id, ap.mac, ap.name, ap.model, ap.serial, ap.ip, ap.location, ap.status, ap.uptime_seconds,
              site, at, at),
         )  # fmt: skip
+    conn.execute("DELETE FROM ap_radios WHERE controller_id = ?", (controller_id,))
+    conn.executemany(
+        "INSERT OR REPLACE INTO ap_radios (controller_id, ap_mac, slot, band, channel, tx_power, tx_power_unit, "
+        "clients, utilization, status, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(controller_id, r.ap_mac, r.slot, r.band, r.channel, r.tx_power, r.tx_power_unit, r.clients,
+          r.utilization_ratio, r.status, at) for r in result.radios],
+    )  # fmt: skip
     counts = Counter((c.ap_mac, c.ssid) for c in result.clients)
     if not result.clients:  # no client table: the controller's per-SSID counters, not tied to an AP
         counts = Counter({("", w.ssid): w.clients for w in result.wlans if w.clients})
@@ -167,6 +188,32 @@ def site_by_name(sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:
     def site_of(ap: AccessPoint) -> int | None:
         text = f"{ap.name} {ap.location}".lower()
         return next((site_id for name, site_id in ordered if name.lower() in text), None)
+
+    return site_of
+
+
+def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:
+    """Configured AP-to-site rules, in order, then the name/location default.
+
+    Each rule is ``{name: ap-name, site: S}`` (an explicit mapping), ``{prefix: ap-lib-, site: S}``
+    or ``{location: "Main Library", site: S}`` (a substring of the AP's location string).
+    """
+    checked = []
+    for rule in rules:
+        if rule.get("site") not in sites or len({"name", "prefix", "location"} & set(rule)) != 1:
+            raise ValueError(f"bad AP site rule {rule!r}: one of name, prefix, location, and a known site")
+        checked.append(rule)
+    default = site_by_name(sites)
+
+    def site_of(ap: AccessPoint) -> int | None:
+        for rule in checked:
+            if (
+                ("name" in rule and ap.name.lower() == str(rule["name"]).lower())
+                or ("prefix" in rule and ap.name.lower().startswith(str(rule["prefix"]).lower()))
+                or ("location" in rule and str(rule["location"]).lower() in ap.location.lower())
+            ):
+                return sites[rule["site"]]
+        return default(ap)
 
     return site_of
 

@@ -54,6 +54,8 @@ EXPECTED = {
     "netmon_wifi_ap_clients",
     "netmon_wifi_clients",
     "netmon_wifi_ssid_clients",
+    "netmon_wifi_radio_channel",
+    "netmon_wifi_radio_utilization_ratio",
 }
 
 

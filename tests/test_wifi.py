@@ -134,9 +134,47 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
     assert [r["realm"] for r in edu] == ["city.example", "college.example", "uni.example", "uni.example"]
     exposition = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
     assert 'netmon_wifi_ssid_clients{controller="wlc-aireos",ssid="eduroam"} 4.0' in exposition
+    assert "netmon_wifi_radio_channel{" in exposition and 'radio="1"' in exposition
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")) + exposition.encode()
     for mac, user, *_ in AIREOS_CLIENTS:
         assert mac.encode() not in raw and mac.replace(":", "").encode() not in raw
         if user:
             assert user.encode() not in raw and user.split("@")[0].encode() not in raw
+
+
+def test_ap_site_rules_in_order_then_the_name_default():
+    import pytest
+
+    from netmon.wifi import site_rules
+
+    sites = {"central-library": 1, "arena-west": 2, "city-hall": 3}
+    site_of = site_rules(
+        [
+            {"name": "odd-ap-7", "site": "city-hall"},
+            {"prefix": "lib-", "site": "central-library"},
+            {"location": "West Arena", "site": "arena-west"},
+        ],
+        sites,
+    )
+    assert site_of(AccessPoint("00:00:00:00:00:01", "odd-ap-7")) == 3
+    assert site_of(AccessPoint("00:00:00:00:00:02", "LIB-2F-03")) == 1
+    assert site_of(AccessPoint("00:00:00:00:00:03", "ap-9", location="West Arena, rink")) == 2
+    assert site_of(AccessPoint("00:00:00:00:00:04", "ap-city-hall-1")) == 3  # the default: site name in AP name
+    assert site_of(AccessPoint("00:00:00:00:00:05", "ap-nowhere")) is None
+    with pytest.raises(ValueError):
+        site_rules([{"prefix": "x-", "site": "atlantis"}], sites)
+
+
+def test_cli_lists_unassigned_aps(tmp_path):
+    from tests.conftest import run_netmon
+
+    store, wlc, site_of, _ = setup(tmp_path)
+    lost = AccessPoint("00:11:22:00:00:09", "ap-mystery", status="down")
+    store.record_wlc(wlc, 0, WlcResult("aireos", "x", (*APS, lost), (), (), ()), P, SETTINGS, site_of)
+    store.close()
+    r = run_netmon("--db", str(tmp_path / "n.db"), "inventory", "aps", "--unassigned")
+    assert r.returncode == 0, r.stderr
+    assert "ap-mystery" in r.stdout and "ap-library-1" not in r.stdout
+    r = run_netmon("--db", str(tmp_path / "n.db"), "inventory", "aps")
+    assert "ap-library-1" in r.stdout and "library" in r.stdout
