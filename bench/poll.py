@@ -571,7 +571,7 @@ def run(args: argparse.Namespace) -> dict:
     old_term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
     try:
         log(f"building lab: {args.devices} devices x {args.ports} ports in {work}")
-        lab = lab_mod.build(work, sites=args.devices, ports=args.ports, legacy=False, v3=False)
+        lab = lab_mod.build(work, sites=args.devices, ports=args.ports, legacy=False, v3=False, ssh=False, wlc=False)
         hosts = [d.hostname for d in lab.devices]
         sim = lab_mod.Simulator(
             lab.data_dir,

@@ -484,14 +484,22 @@ def cmd_demo(args) -> int:
     print(f"lab: {len(lab.devices)} simulated devices at {len(lab.sites)} sites in {lab.root}", file=sys.stderr)
     sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
     ssh = lab_mod.SshDevice(lab)
+    controller = lab_mod.WlcDevice(lab)
     try:
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
         ssh.start()
+        controller.start()
+        print(
+            f"lab: Wi-Fi controller wlc-city on udp://127.0.0.1:{lab.wlc_port}: "
+            f"{lab.wlc_aps_per_site * len(lab.sites)} APs, residents coming and going",
+            file=sys.stderr,
+        )
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)
         print(f"lab: {ssh_host} also answers SSH on 127.0.0.1:{lab.ssh_port} (Cisco IOS CLI)", file=sys.stderr)
         cfg = config_mod.load(lab.config_path, environ={})
         return run(cfg, duration=args.duration, banner=f"try: netmon --config {lab.config_path} poll --all\n")
     finally:
+        controller.stop()
         ssh.stop()
         sim.stop()
 

@@ -84,6 +84,17 @@ class Lab:
     ssh_port: int = 0
     ssh_password: str = field(default="", repr=False)
     cli_outputs: dict[str, str] = field(default_factory=dict, repr=False)
+    wlc_port: int = 0
+    wlc_aps_per_site: int = 40
+    wlc_people: int = 6000
+
+    def wlc_model(self):
+        from netmon.wlc_sim import ControllerModel
+
+        controller = next(d for d in self.devices if d.role == "wlc")
+        return ControllerModel(
+            controller.hostname, [s["name"] for s in self.sites], self.wlc_aps_per_site, self.wlc_people
+        )
 
     @property
     def data_dir(self) -> Path:
@@ -334,6 +345,26 @@ def cli_outputs(dev: LabDevice, k: int, switches: list[LabDevice]) -> dict[str, 
     }
 
 
+class WlcDevice:
+    """The lab's Wi-Fi controller agent (see :mod:`netmon.wlc_sim`)."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.agent = None
+
+    def start(self) -> WlcDevice:
+        from netmon.wlc_sim import ControllerAgent
+
+        if self.lab.wlc_port:
+            self.agent = ControllerAgent(self.lab.wlc_model(), self.lab.wlc_port).start()
+        return self
+
+    def stop(self) -> None:
+        if self.agent is not None:
+            self.agent.stop()
+            self.agent = None
+
+
 class SshDevice:
     """The lab's SSH switch: a simulated IOS CLI on 127.0.0.1 (see :mod:`netmon.ssh_device`)."""
 
@@ -481,6 +512,9 @@ def build(
     legacy: bool = True,
     v3: bool = True,
     ssh: bool = True,
+    wlc: bool = True,
+    wlc_aps_per_site: int = 40,
+    wlc_people: int = 6000,
 ) -> Lab:
     """Write the lab's data files, inventory, secrets and config under ``root``."""
     root = Path(root).resolve()
@@ -510,6 +544,11 @@ def build(
     if legacy and sites:
         lab.devices.append(LabDevice("rtr-city-hall", names[0][0], "router", 4, legacy=True))
     switches = [d for d in lab.devices if d.role == "switch"]
+    if wlc and sites:
+        # The city's public Wi-Fi controller: its own simulated agent (netmon.wlc_sim), clients come and go.
+        lab.devices.append(LabDevice("wlc-city", names[0][0], "wlc", 0))
+        lab.wlc_port = free_udp_port()
+        lab.wlc_aps_per_site, lab.wlc_people = wlc_aps_per_site, wlc_people
     if ssh:
         # One switch also answers SSH (the second one: the first is the SNMPv3 one).
         k = 1 if len(switches) > 1 else 0
@@ -520,6 +559,8 @@ def build(
         lab.ssh_password = secrets_mod.token_urlsafe(18)
         lab.cli_outputs = cli_outputs(chosen, k, switches)
     for k, dev in enumerate(lab.devices):
+        if dev.role == "wlc":
+            continue  # served by netmon.wlc_sim, not snmpsim
         ring = [switches[(k - 1) % len(switches)].hostname, switches[(k + 1) % len(switches)].hostname]
         recs = switch_records(dev, ring, rng)
         if dev.role == "switch":
@@ -532,7 +573,7 @@ def build(
             {
                 "hostname": d.hostname,
                 "address": "127.0.0.1",
-                "port": lab.agent_port,
+                "port": lab.wlc_port if d.role == "wlc" else lab.agent_port,
                 "site": d.site,
                 "role": d.role,
                 "snmp": "lab-v3" if d.v3 else f"lab-{d.hostname}",
@@ -562,6 +603,9 @@ def build(
     }
     if lab.ssh_port:
         secrets["ssh"] = {"lab-ssh": {"username": SSH_USER, "password": lab.ssh_password}}
+    if lab.wlc_port:
+        # The key that pseudonymises the lab's simulated residents: new every build, like a rotated key.
+        secrets["privacy"] = {"key": secrets_mod.token_urlsafe(32)}
     if v3:
         secrets["snmp"]["lab-v3"] = {
             "version": "3",

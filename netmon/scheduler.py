@@ -226,7 +226,10 @@ class Scheduler:
 
     async def _check_inventory(self) -> None:
         loop = asyncio.get_running_loop()
-        generation = await loop.run_in_executor(self.writer, self.store.inventory_generation)
+        try:
+            generation = await loop.run_in_executor(self.writer, self.store.inventory_generation)
+        except asyncio.CancelledError:
+            return  # shutting down
         if generation != self.generation:
             self.generation = generation
             self.sync(await loop.run_in_executor(self.writer, self.store.devices))

@@ -35,10 +35,12 @@ def require_tool(name: str) -> str:
 def lab(tmp_path_factory):
     """The standard lab: 4 sites x 24-port switches (one over SNMPv3, one also over SSH), a 32-bit-only router."""
     root = tmp_path_factory.mktemp("lab")
-    built = lab_mod.build(root, sites=4, ports=24, seed=7, interval=2)
+    built = lab_mod.build(root, sites=4, ports=24, seed=7, interval=2, wlc_aps_per_site=10, wlc_people=1500)
     sim = lab_mod.Simulator(built.data_dir, built.agent_port, built.root).start()
     ssh = lab_mod.SshDevice(built).start()
+    controller = lab_mod.WlcDevice(built).start()
     yield built
+    controller.stop()
     ssh.stop()
     sim.stop()
 

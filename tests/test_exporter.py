@@ -124,6 +124,7 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
     prometheus = require_tool("prometheus")
     promtool = require_tool("promtool")
     host, port = "127.0.0.1", lab_mod.free_tcp_port()
+    started = time.time()
     netmon = subprocess.Popen(
         [str(VENV_BIN / "netmon"), "--config", str(lab.config_path), "--db", str(tmp_path / "n.db"), "run",
          "--listen", f"{host}:{port}", "--duration", "60"],
@@ -176,6 +177,11 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
             'netmon_optic_rx_power_dbm - on(device, ifname, lane) netmon_optic_threshold_dbm{kind="rx_low_warning"}',
         )
         assert len(headroom) == 8 and all(float(r["value"][1]) > 0 for r in headroom), headroom
+        # The lab's Wi-Fi controller: every AP placed at its site, residents counted per SSID.
+        aps = _query(prom_port, "count by (site) (netmon_wifi_ap_up)")
+        assert {r["metric"]["site"]: r["value"][1] for r in aps} == {s["name"]: "10" for s in lab.sites}
+        eduroam = _query(prom_port, 'netmon_wifi_ssid_clients{ssid="eduroam"}')
+        assert len(eduroam) == 1 and float(eduroam[0]["value"][1]) > 0
         up = _query(prom_port, "netmon_device_up")
         assert {r["metric"]["device"]: r["value"][1] for r in up} == {d.hostname: "1" for d in lab.devices}
         targets = json.loads(_get(f"http://127.0.0.1:{prom_port}/api/v1/targets"))["data"]["activeTargets"]
@@ -186,6 +192,21 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         prom.wait(10)
         out, _ = netmon.communicate(timeout=10)
     assert netmon.returncode == 0, out
+    # Residents' data reaches neither the database, nor the logs, nor /metrics (issue 4's privacy check):
+    # every client MAC and user name the simulated controller could have shown during the run.
+    model, seen = lab.wlc_model(), {}
+    for t in range(int(started) - 60, int(time.time()) + 60, int(model.slot)):
+        for c in model.clients(float(t)):
+            seen[bytes(c["mac"]).hex()] = c["user"]
+    assert len(seen) > 100
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")).lower()
+    visible = (out + body).lower()
+    for mac_hex, user in seen.items():
+        colons = ":".join(mac_hex[i : i + 2] for i in range(0, 12, 2))
+        for form in (mac_hex, colons):
+            assert form.encode() not in stored and form not in visible
+        if user:
+            assert user.encode() not in stored and user not in visible
 
 
 def test_metrics_reference_lists_exactly_what_is_exposed(exposition):
