@@ -214,8 +214,16 @@ class StoreCollector(Collector):
             "netmon_wifi_ap_up", "1 when the controller reports the access point up (joined).",
             labels=["controller", "site", "ap"],
         )  # fmt: skip
-        for ap in store.access_points():
-            ap_up.add_metric([ap["controller"], ap["site"] or "", ap["name"]], 1.0 if ap["status"] == "up" else 0.0)
+        aps = store.access_points()
+        # Two APs may share a name (a replacement, a missing name): keep their series apart, as for interfaces.
+        names = Counter((ap["controller"], ap["name"]) for ap in aps)
+        label = {}
+        for ap in aps:
+            unique = ap["name"] and names[(ap["controller"], ap["name"])] == 1
+            label[(ap["controller"], ap["mac"])] = ap["name"] if unique else f"{ap['name']}#{ap['mac']}"
+        for ap in aps:
+            ap_name = label[(ap["controller"], ap["mac"])]
+            ap_up.add_metric([ap["controller"], ap["site"] or "", ap_name], 1.0 if ap["status"] == "up" else 0.0)
         ap_clients = GaugeMetricFamily(
             "netmon_wifi_ap_clients",
             "Clients on the access point's radio (slot) at the last controller poll; radio is empty when the "
@@ -229,12 +237,12 @@ class StoreCollector(Collector):
         )
         with_radio_counts = set()
         for r in store.radios():
-            if r["ap"] is None:
+            if (r["controller"], r["ap_mac"]) not in label:
                 continue
-            base = [r["controller"], r["site"] or "", r["ap"], str(r["slot"])]
+            base = [r["controller"], r["site"] or "", label[(r["controller"], r["ap_mac"])], str(r["slot"])]
             if r["clients"] is not None:
                 ap_clients.add_metric(base, float(r["clients"]))
-                with_radio_counts.add((r["controller"], r["ap"]))
+                with_radio_counts.add((r["controller"], r["ap_mac"]))
             if r["channel"] is not None:
                 channel.add_metric([*base, r["band"] or ""], float(r["channel"]))
             if r["utilization"] is not None:
@@ -251,8 +259,9 @@ class StoreCollector(Collector):
         per_site: Counter = Counter()
         per_ssid: Counter = Counter()
         for s in store.latest_wifi_samples():
-            if s["ap"] and (s["controller"], s["ap"]) not in with_radio_counts:
-                per_ap[(s["controller"], s["site"] or "", s["ap"], "")] += s["clients"]
+            key = (s["controller"], s["ap_mac"])
+            if key in label and key not in with_radio_counts:
+                per_ap[(s["controller"], s["site"] or "", label[key], "")] += s["clients"]
             per_site[(s["controller"], s["site"] or "", s["ssid"])] += s["clients"]
             per_ssid[(s["controller"], s["ssid"])] += s["clients"]
         for family, counts in ((ap_clients, per_ap), (by_site, per_site), (by_ssid, per_ssid)):

@@ -46,6 +46,20 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
     return (zlib.crc32(hostname.encode()) % 10_000) / 10_000 * window
 
 
+def _record_wlc(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller) -> None:
+    """The controller's Wi-Fi data; a failure here is the wlc collector's, not the device's state."""
+    cfg = poller.config
+    try:
+        interval = device.interval or cfg.interval
+        settings = wifi.WifiSettings(frozenset(cfg.eduroam_ssids), interval, cfg.wifi_grace)
+        site_of = wifi.site_rules(cfg.ap_site_rules, store.site_ids())
+        at = result.read_at or result.started
+        store.record_wlc(device, at, result.wlc, poller.secrets.privacy, settings, site_of)
+    except Exception:
+        log.exception("%s: could not store the Wi-Fi data", device.hostname)
+        store.record_cli(device, result.started, [CollectorRun("wlc", 0.0, "store")])
+
+
 def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller | None = None) -> list[dict]:
     try:
         events = store.record_poll(
@@ -62,12 +76,7 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller 
             chassis_id=result.chassis_id,
         )
         if result.wlc is not None and poller is not None:
-            cfg = poller.config
-            settings = wifi.WifiSettings(frozenset(cfg.eduroam_ssids), cfg.interval, cfg.wifi_grace)
-            site_of = wifi.site_rules(cfg.ap_site_rules, store.site_ids())
-            store.record_wlc(
-                device, result.read_at or result.started, result.wlc, poller.secrets.privacy, settings, site_of
-            )
+            _record_wlc(store, device, result, poller)
         return events
     except Exception:
         # A store failure (disk full, locked too long, a bug) must not leave the device

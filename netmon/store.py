@@ -423,7 +423,7 @@ class Store:
             for r in self.conn.execute(
                 "SELECT a.*, d.hostname AS controller, s.name AS site FROM access_points a "
                 "JOIN devices d ON d.id = a.controller_id LEFT JOIN sites s ON s.id = a.site_id "
-                "ORDER BY d.hostname, a.name"
+                "WHERE a.status != 'gone' ORDER BY d.hostname, a.name"
             )
         ]
 
@@ -447,7 +447,8 @@ class Store:
                 "FROM wifi_samples w JOIN devices d ON d.id = w.controller_id "
                 "LEFT JOIN access_points a ON a.controller_id = w.controller_id AND a.mac = w.ap_mac "
                 "LEFT JOIN sites s ON s.id = a.site_id "
-                "WHERE w.ts = (SELECT max(ts) FROM wifi_samples x WHERE x.controller_id = w.controller_id)"
+                "WHERE w.ts = (SELECT max(ts) FROM wifi_samples x WHERE x.controller_id = w.controller_id) "
+                "AND w.ssid != ''"
             )
         ]
 
@@ -591,6 +592,8 @@ class Store:
         for r in conn.execute("SELECT device_id, name FROM interfaces"):
             ports.setdefault(r["device_id"], []).append(r["name"])
         for n in neighbors:
+            if not n.remote_port.strip() or not (n.remote_name.strip() or n.remote_chassis_id or n.remote_address):
+                continue  # nothing to tie the far end to: a row of it would only be a phantom link
             name = n.remote_name.strip().lower()
             b_id = (
                 by_chassis.get(n.remote_chassis_id.lower())

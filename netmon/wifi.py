@@ -58,6 +58,7 @@ CREATE TABLE wifi_samples (
     clients INTEGER NOT NULL
 );
 CREATE INDEX wifi_samples_ts ON wifi_samples(ts);
+CREATE INDEX wifi_samples_controller ON wifi_samples(controller_id, ts);
 CREATE TABLE wifi_sessions (
     id INTEGER PRIMARY KEY,
     controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
@@ -121,9 +122,15 @@ def record(
         [(controller_id, r.ap_mac, r.slot, r.band, r.channel, r.tx_power, r.tx_power_unit, r.clients,
           r.utilization_ratio, r.status, at) for r in result.radios],
     )  # fmt: skip
+    # APs the controller no longer lists are gone (removed, or replaced under the same name).
+    conn.execute(
+        "UPDATE access_points SET status = 'gone' WHERE controller_id = ? AND last_seen < ?", (controller_id, at)
+    )
     counts = Counter((c.ap_mac, c.ssid) for c in result.clients)
     if not result.clients:  # no client table: the controller's per-SSID counters, not tied to an AP
         counts = Counter({("", w.ssid): w.clients for w in result.wlans if w.clients})
+    # A marker row per poll: a poll with no clients at all must read as zero, not as the last non-zero poll.
+    counts[("", "")] = 0
     conn.executemany(
         "INSERT INTO wifi_samples (ts, controller_id, ap_mac, ssid, clients) VALUES (?, ?, ?, ?, ?)",
         [(at, controller_id, ap, ssid, n) for (ap, ssid), n in sorted(counts.items())],

@@ -67,7 +67,9 @@ def test_session_lifecycle_roaming_and_privacy(tmp_path):
         (sites["library"], 0, 120, 120),  # Bob: last seen at 120, absent longer than 60 + 120 s
         (sites["arena"], 180, 400, None),
     ]
-    samples = store.conn.execute("SELECT ap_mac, ssid, clients FROM wifi_samples WHERE ts = 0").fetchall()
+    samples = store.conn.execute(
+        "SELECT ap_mac, ssid, clients FROM wifi_samples WHERE ts = 0 AND ssid != ''"
+    ).fetchall()
     assert [tuple(s) for s in samples] == [(APS[0].mac, "CityWiFi", 2)]
     # No raw MAC ever reaches the database (the APs' own MACs are infrastructure, not residents).
     store.close()
@@ -92,9 +94,9 @@ def test_controller_without_client_table_still_counts_per_ssid(tmp_path):
     store, wlc, site_of, _ = setup(tmp_path)
     result = WlcResult("aireos", "CBW240AC", APS[:1], (), (Wlan("CityWiFi", 1, 23), Wlan("MGMT", 2, 0)), ())
     store.record_wlc(wlc, 0, result, P, SETTINGS, site_of)
-    assert [tuple(r) for r in store.conn.execute("SELECT ap_mac, ssid, clients FROM wifi_samples")] == [
-        ("", "CityWiFi", 23)
-    ]
+    assert [
+        tuple(r) for r in store.conn.execute("SELECT ap_mac, ssid, clients FROM wifi_samples WHERE ssid != ''")
+    ] == [("", "CityWiFi", 23)]
     assert sessions(store) == []
 
 
@@ -178,3 +180,39 @@ def test_cli_lists_unassigned_aps(tmp_path):
     assert "ap-mystery" in r.stdout and "ap-library-1" not in r.stdout
     r = run_netmon("--db", str(tmp_path / "n.db"), "inventory", "aps")
     assert "ap-library-1" in r.stdout and "library" in r.stdout
+
+
+def test_empty_polls_gone_aps_and_shared_names_in_metrics(tmp_path):
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from exporters.prometheus import registry
+
+    store, wlc, site_of, _ = setup(tmp_path)
+    poll(store, wlc, site_of, 0, client(ALICE, APS[0].mac))
+    twin = AccessPoint("00:11:22:00:00:0a", "ap-library-1", status="up")  # a replacement under the same name
+    store.record_wlc(wlc, 60, WlcResult("aireos", "x", (*APS[1:], twin), (), (), ()), P, SETTINGS, site_of)
+    families = {
+        f.name: f for f in text_string_to_metric_families(generate_latest(registry(tmp_path / "n.db", False)).decode())
+    }
+    aps = {s.labels["ap"]: s.value for s in families["netmon_wifi_ap_up"].samples}
+    assert aps == {"ap-library-1": 1.0, "ap-library-2": 1.0, "ap-arena-1": 1.0}  # the old ap-library-1 is gone
+    clients = [s.value for s in families["netmon_wifi_ssid_clients"].samples]
+    assert clients == []  # the last poll saw nobody: no stale count from the poll before
+
+
+def test_a_wifi_store_failure_does_not_make_the_controller_unknown(tmp_path):
+    from types import SimpleNamespace
+
+    from netmon.config import Config
+    from netmon.poller import DevicePoll
+    from netmon.scheduler import _record_wlc
+
+    store, wlc, _, _ = setup(tmp_path)
+    store.record_poll(wlc, 0.0, None, None, [])
+    bad_rules = Config(ap_site_rules=({"prefix": "ap-", "site": "atlantis"},))
+    poller = SimpleNamespace(config=bad_rules, secrets=SimpleNamespace(privacy=P))
+    result = DevicePoll(device=wlc, started=0.0, wlc=WlcResult("aireos", "x", APS, (), (), ()))
+    _record_wlc(store, wlc, result, poller)
+    assert store.device_states()[0]["last_error_reason"] != "store"
+    assert {"collector": "wlc", "reason": "store", "count": 1} in store.collector_error_counts()
