@@ -140,6 +140,11 @@ def open_store(cfg: config_mod.Config):
     return Store(cfg.db)
 
 
+def config_and_store(args):
+    cfg = load_config(args)
+    return cfg, open_store(cfg)
+
+
 def load_inventory(cfg: config_mod.Config, path: str | Path) -> inventory.Inventory:
     """Load and validate, credential profile names included: without a secrets file every profile is unknown."""
     s = load_secrets(cfg)
@@ -182,8 +187,7 @@ def cmd_inventory_import(args) -> int:
 
 
 def cmd_inventory_list(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    cfg, store = config_and_store(args)
     sites = store.sites()
     print(
         format_table(
@@ -215,8 +219,7 @@ def cmd_inventory_list(args) -> int:
 
 
 def cmd_inventory_hardware(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    cfg, store = config_and_store(args)
     if args.site and args.site not in {s["name"] for s in store.sites()}:
         raise UserError(f"no site {args.site!r} in {cfg.db}")
     rows = [
@@ -260,8 +263,7 @@ def cmd_inventory_discover(args) -> int:
 
 
 def cmd_inventory_aps(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    _cfg, store = config_and_store(args)
     rows = [
         [a["controller"], a["name"], a["mac"], a["model"], a["location"], a["status"], a["site"] or "-"]
         for a in store.access_points()
@@ -272,8 +274,7 @@ def cmd_inventory_aps(args) -> int:
 
 
 def cmd_inventory_optics(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    _cfg, store = config_and_store(args)
     rows = []
     for o in store.optic_states():
         low = o["low_warning"]
@@ -299,15 +300,13 @@ def _num(value) -> str:
 
 
 def cmd_db_migrate(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    cfg, store = config_and_store(args)
     print(f"{cfg.db}: schema version {store.schema_version()}")
     return 0
 
 
 def cmd_db_events(args) -> int:
-    cfg = load_config(args)
-    store = open_store(cfg)
+    _cfg, store = config_and_store(args)
     rows = [
         [
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["ts"])),

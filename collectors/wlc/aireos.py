@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collectors.snmp.session import OID, SnmpSession
 from collectors.wlc import core
-from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
+from collectors.wlc.observations import Client, Radio, Wlan, WlcResult
 
 name = "aireos"
 
@@ -197,16 +197,19 @@ async def read(session: SnmpSession) -> WlcResult:
         ap_mac = core.mac(index)
         if not ap_mac:
             continue
+        status = ap_status(cols[AP_OPER].get(index), cols[AP_ADMIN].get(index))
         aps.append(
-            AccessPoint(
-                mac=ap_mac,
-                name=core.text(cols[AP_NAME].get(index)),
-                model=core.text(cols[AP_MODEL].get(index)),
-                serial=core.text(cols[AP_SERIAL].get(index)),
-                ip=core.ip_text(cols[AP_IP].get(index)),
-                location=core.text(cols[AP_LOCATION].get(index)),
-                status=ap_status(cols[AP_OPER].get(index), cols[AP_ADMIN].get(index)),
-                uptime_seconds=core.seconds_from_ticks(cols[LWAPP_AP_UPTIME].get(index)),
+            core.access_point(
+                cols,
+                index,
+                ap_mac,
+                status,
+                name=AP_NAME,
+                model=AP_MODEL,
+                serial=AP_SERIAL,
+                ip=AP_IP,
+                location=AP_LOCATION,
+                uptime=LWAPP_AP_UPTIME,
             )
         )
     found = wlans(cols)

@@ -119,16 +119,11 @@ async def read(session: SnmpSession) -> WlcResult:
     for index in core.rows(cols, AP_NAME, AP_STATUS):
         ap_mac = core.mac(index)
         if ap_mac:
-            aps[ap_mac] = AccessPoint(
-                mac=ap_mac,
-                name=core.text(cols[AP_NAME].get(index)),
-                model=core.text(cols[AP_MODEL].get(index)),
-                serial=core.text(cols[AP_SERIAL].get(index)),
-                ip=core.ip_text(cols[AP_IP].get(index)),
-                location=core.text(cols[AP_LOCATION].get(index)),
-                status=AP_STATUS_NAMES.get(core.number(cols[AP_STATUS].get(index)), "unknown"),
-                uptime_seconds=core.seconds_from_ticks(cols[AP_UPTIME].get(index)),
-            )
+            status = AP_STATUS_NAMES.get(core.number(cols[AP_STATUS].get(index)), "unknown")
+            aps[ap_mac] = core.access_point(
+                cols, index, ap_mac, status, name=AP_NAME, model=AP_MODEL, serial=AP_SERIAL, ip=AP_IP,
+                location=AP_LOCATION, uptime=AP_UPTIME,
+            )  # fmt: skip
 
     radios = []
     for index in core.rows(cols, RADIO_TYPE, RADIO_CHANNEL, RADIO_AP_NAME):

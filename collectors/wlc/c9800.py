@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collectors.snmp.session import SnmpSession
 from collectors.wlc import aireos, core
-from collectors.wlc.observations import AccessPoint, Client, Wlan, WlcResult
+from collectors.wlc.observations import Client, Wlan, WlcResult
 
 name = "c9800"
 
@@ -108,16 +108,19 @@ async def read(session: SnmpSession) -> WlcResult:
         ap_mac = core.mac(index)
         if not ap_mac:
             continue
+        status = ap_status(cols[LAP_ADMIN].get(index), cols[aireos.AP_OPER].get(index))
         aps.append(
-            AccessPoint(
-                mac=ap_mac,
-                name=core.text(cols[LAP_NAME].get(index)),
-                model=core.text(cols[aireos.AP_MODEL].get(index)),
-                serial=core.text(cols[aireos.AP_SERIAL].get(index)),
-                ip=core.ip_text(cols[LAP_ADDRESS].get(index)),
-                location=core.text(cols[LAP_LOCATION].get(index)),
-                status=ap_status(cols[LAP_ADMIN].get(index), cols[aireos.AP_OPER].get(index)),
-                uptime_seconds=core.seconds_from_ticks(cols[LAP_UPTIME].get(index)),
+            core.access_point(
+                cols,
+                index,
+                ap_mac,
+                status,
+                name=LAP_NAME,
+                model=aireos.AP_MODEL,
+                serial=aireos.AP_SERIAL,
+                ip=LAP_ADDRESS,
+                location=LAP_LOCATION,
+                uptime=LAP_UPTIME,
             )
         )
 

@@ -118,6 +118,32 @@ def dbm_for_level(level: int | None, levels: Sequence[int]) -> int | None:
     return levels[level - 1]
 
 
+def access_point(
+    cols: dict[OID, dict[OID, object]],
+    index: OID,
+    mac: str,
+    status: str,
+    *,
+    name: OID,
+    model: OID,
+    serial: OID,
+    ip: OID,
+    location: OID,
+    uptime: OID,
+) -> AccessPoint:
+    """An AccessPoint from one row of a vendor's AP table: each field named by the column that holds it."""
+    return AccessPoint(
+        mac=mac,
+        name=text(cols[name].get(index)),
+        model=text(cols[model].get(index)),
+        serial=text(cols[serial].get(index)),
+        ip=ip_text(cols[ip].get(index)),
+        location=text(cols[location].get(index)),
+        status=status,
+        uptime_seconds=seconds_from_ticks(cols[uptime].get(index)),
+    )
+
+
 def rows(columns: dict[OID, dict[OID, object]], *keys: OID) -> list[OID]:
     """Every index present in any of ``keys``' columns, sorted."""
     return sorted({i for k in keys for i in columns.get(k, {})})
