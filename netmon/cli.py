@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     aps = inv_sub.add_parser("aps", help="print the access points the controllers report, with their sites")
     aps.add_argument("--unassigned", action="store_true", help="only APs no site rule matched")
     aps.set_defaults(func=cmd_inventory_aps)
+    aps_map = inv_sub.add_parser(
+        "ap-sites", help="load the explicit AP-to-site mapping (CSV: ap,site; AP name or MAC); all or nothing"
+    )
+    aps_map.add_argument("file")
+    aps_map.add_argument("--check", action="store_true", help="only validate against the database's sites")
+    aps_map.set_defaults(func=cmd_inventory_ap_sites)
     opt = inv_sub.add_parser("optics", help="print transceiver readings and how close each is to its thresholds")
     opt.set_defaults(func=cmd_inventory_optics)
     inv.set_defaults(func=lambda a: inv.print_help() or EXIT_BAD_INPUT)
@@ -270,6 +276,19 @@ def cmd_inventory_aps(args) -> int:
         if not args.unassigned or a["site"] is None
     ]
     print(format_table(["controller", "ap", "mac", "model", "location", "status", "site"], rows))
+    return 0
+
+
+def cmd_inventory_ap_sites(args) -> int:
+    from inventory import ap_sites
+
+    cfg, store = config_and_store(args)
+    mapping = ap_sites.load(args.file, store.site_ids())
+    if args.check:
+        print(f"{args.file}: OK: {len(mapping)} access points mapped")
+        return 0
+    counts = store.import_ap_sites(mapping)
+    print(f"imported {counts['mappings']} AP-to-site mappings into {cfg.db}; {counts['aps_placed']} known APs placed")
     return 0
 
 

@@ -218,6 +218,8 @@ CREATE TABLE optics (
 """,
     # 3: Wi-Fi: access points, per-AP/SSID client samples, client sessions (pseudonymised)
     wifi.MIGRATION,
+    # 4: the explicit AP-to-site mapping (inventory/ap_sites.py), imported like the inventory
+    wifi.AP_SITE_MAP_MIGRATION,
 ]
 
 
@@ -451,6 +453,30 @@ class Store:
                 "AND w.ssid != ''"
             )
         ]
+
+    def import_ap_sites(self, mapping) -> dict[str, int]:
+        """Replace the explicit AP-to-site mapping (an ``inventory.ap_sites.ApSiteMap``), in one transaction.
+
+        The APs already known move to their mapped site at once; an AP dropped
+        from the mapping keeps its site until its controller's next poll
+        places it by the rules.
+        """
+        with self.transaction() as conn:
+            ids = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM sites")}
+            conn.execute("DELETE FROM ap_site_map")
+            conn.executemany(
+                "INSERT INTO ap_site_map (kind, key, site_id) VALUES (?, ?, ?)",
+                [("mac", k, ids[s]) for k, s in mapping.by_mac.items()]
+                + [("name", k, ids[s]) for k, s in mapping.by_name.items()],
+            )
+            moved = conn.execute(
+                "UPDATE access_points SET site_id = coalesce("
+                " (SELECT m.site_id FROM ap_site_map m WHERE m.kind = 'mac' AND m.key = access_points.mac),"
+                " (SELECT m.site_id FROM ap_site_map m WHERE m.kind = 'name' AND m.key = lower(access_points.name)))"
+                " WHERE rowid IN (SELECT a.rowid FROM access_points a JOIN ap_site_map m ON"
+                " (m.kind = 'mac' AND m.key = a.mac) OR (m.kind = 'name' AND m.key = lower(a.name)))"
+            ).rowcount
+        return {"mappings": len(mapping), "aps_placed": moved}
 
     def site_ids(self) -> dict[str, int]:
         return {r["name"]: r["id"] for r in self.conn.execute("SELECT id, name FROM sites")}

@@ -80,6 +80,16 @@ CREATE INDEX wifi_sessions_open ON wifi_sessions(controller_id, client) WHERE en
 CREATE INDEX wifi_sessions_start ON wifi_sessions(start);
 """
 
+# key: an AP's MAC (aa:bb:..) when kind = 'mac', its lower-cased name when kind = 'name'
+AP_SITE_MAP_MIGRATION = """
+CREATE TABLE ap_site_map (
+    kind TEXT NOT NULL CHECK (kind IN ('mac', 'name')),
+    key TEXT NOT NULL,
+    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, key)
+);
+"""
+
 
 @dataclass(frozen=True)
 class WifiSettings:
@@ -102,9 +112,12 @@ def record(
     Without a pseudonym key (``privacy:`` in the secrets file) no client session is kept:
     there is no way to follow a client without storing something that identifies it.
     """
+    mapped = mapped_site(conn)
     sites = {}
     for ap in result.aps:
-        site = site_of(ap)
+        site = mapped(ap)
+        if site is None:
+            site = site_of(ap)
         sites[ap.mac] = site
         conn.execute(
             "INSERT INTO access_points (controller_id, mac, name, model, serial, ip, location, status, uptime_seconds, "
@@ -186,6 +199,16 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
             conn.execute("UPDATE wifi_sessions SET end = last_seen WHERE id = ?", (row["id"],))
             closed += 1
     return {"opened": opened, "extended": extended, "closed": closed}
+
+
+def mapped_site(conn: sqlite3.Connection) -> Callable[[AccessPoint], int | None]:
+    """The explicit mapping (``netmon inventory ap-sites``): by MAC, then by name; it wins over every rule."""
+    by = {(r["kind"], r["key"]): r["site_id"] for r in conn.execute("SELECT kind, key, site_id FROM ap_site_map")}
+
+    def site_of(ap: AccessPoint) -> int | None:
+        return by.get(("mac", ap.mac.lower())) or by.get(("name", ap.name.strip().lower()))
+
+    return site_of
 
 
 def site_by_name(sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:

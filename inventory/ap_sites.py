@@ -1,0 +1,104 @@
+"""The explicit AP-to-site mapping file: one access point per line, by name or MAC.
+
+Rules by name prefix or location string (``ap_site_rules`` in the
+configuration) place most APs; the few that break the naming plan (a spare
+hung in a fire station, an AP whose location string nobody filled in) are
+listed in a CSV file, as a spreadsheet would export it::
+
+    # ap, site
+    ap,site
+    odd-ap-7,city-hall
+    00:3a:a0:00:03:e9,arena-west
+
+The first column is an AP name (case-insensitive) or its MAC in any usual
+spelling (the MAC the controller keys it by: Cisco's base radio MAC, Aruba's
+AP MAC). A mapping wins over every rule. Like the inventory, the file is
+checked as a whole: every bad line is reported as ``FILE:LINE: what`` and a
+file with any problem is not used at all.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inventory.yaml_file import InventoryError
+from netmon.privacy import PrivacyError, normal_mac
+
+
+@dataclass(frozen=True)
+class ApSiteMap:
+    """Site names by AP MAC and by lower-cased AP name."""
+
+    by_mac: dict[str, str] = field(default_factory=dict)
+    by_name: dict[str, str] = field(default_factory=dict)
+
+    def site_for(self, mac: str, name: str) -> str | None:
+        try:
+            found = self.by_mac.get(normal_mac(mac))
+        except PrivacyError:
+            found = None
+        return found or self.by_name.get(name.strip().lower())
+
+    def __len__(self) -> int:
+        return len(self.by_mac) + len(self.by_name)
+
+
+def _mac_or_none(text: str) -> str | None:
+    # Only a spelled MAC counts (six groups of two, or one group of 12 hex digits); "cafe-ap-0012" is a name.
+    stripped = text.strip().lower()
+    parts = stripped.replace("-", ":").replace(".", ":").split(":")
+    plain = len(parts) == 1 and len(stripped) == 12
+    grouped = len(parts) == 6 and all(len(p) == 2 for p in parts)
+    cisco = len(parts) == 3 and all(len(p) == 4 for p in parts)
+    if not (plain or grouped or cisco) or any(c not in "0123456789abcdef" for c in "".join(parts)):
+        return None
+    return normal_mac(stripped)
+
+
+def parse(text: str, source: str, sites: Collection[str]) -> ApSiteMap:
+    """Parse a mapping; ``sites`` are the known site names. Raises InventoryError listing every bad line."""
+    problems: list[str] = []
+    by_mac: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    known = set(sites)
+    header_done = False
+    for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in row]
+        if not header_done:
+            header_done = True
+            if [c.lower() for c in cells] == ["ap", "site"]:
+                continue
+        if len(cells) != 2 or not all(cells):
+            problems.append(f"{source}:{lineno}: expected two columns, ap,site")
+            continue
+        ap, site = cells
+        if site not in known:
+            problems.append(f"{source}:{lineno}: unknown site {site!r}")
+            continue
+        mac = _mac_or_none(ap)
+        key = mac or ap.lower()
+        if key in seen:
+            problems.append(f"{source}:{lineno}: {ap!r} is already mapped on line {seen[key]}")
+            continue
+        seen[key] = lineno
+        (by_mac if mac else by_name)[key] = site
+    if problems:
+        raise InventoryError(problems)
+    return ApSiteMap(by_mac, by_name)
+
+
+def load(path: str | Path, sites: Collection[str]) -> ApSiteMap:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise InventoryError([f"{path}:1: not UTF-8 text"]) from None
+    return parse(text, str(path), sites)
