@@ -10,7 +10,7 @@ from collectors.wlc.observations import AccessPoint, WlcResult
 from inventory.ap_sites import parse
 from inventory.yaml_file import InventoryError
 from tests.conftest import run_netmon
-from tests.test_wifi import APS, P, SETTINGS, setup
+from tests.test_wifi import APS, SETTINGS, P, setup
 
 SITES = {"library", "arena"}
 
@@ -50,7 +50,7 @@ def test_a_mac_in_any_usual_spelling_maps_the_same_ap(raw, sep, upper):
 
 
 def test_the_mapping_wins_over_rules_moves_known_aps_and_a_bad_file_changes_nothing(tmp_path):
-    store, wlc, site_of, ids = setup(tmp_path)
+    store, wlc, site_of, _ids = setup(tmp_path)
     store.record_wlc(wlc, 0, WlcResult("aireos", "x", APS, (), (), ()), P, SETTINGS, site_of)
     store.close()
     mapping = tmp_path / "aps.csv"
