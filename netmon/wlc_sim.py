@@ -324,6 +324,7 @@ class _Agent(asyncio.DatagramProtocol):
             return
         if msg.community != self.owner.model.hostname.encode():
             return  # like an agent: a wrong community gets no answer
+        self.owner.requests += 1
         self.transport.sendto(self.owner.answer(msg), addr)
 
 
@@ -351,6 +352,7 @@ class ControllerAgent:
         self.model, self.port, self.host = model, port, host
         self.clock = clock
         self.max_varbinds = max_varbinds
+        self.requests = 0  # answered, for benchmarks
         self.started = clock()
         self._cache: tuple[int, list, list[bytes]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
