@@ -62,6 +62,7 @@ V3_AUTH_KEY = "lab-auth-key-0001"
 V3_PRIV_KEY = "lab-priv-key-0001"
 CISCO_C9300 = "1.3.6.1.4.1.9.1.2494"
 CISCO_ISR4331 = "1.3.6.1.4.1.9.1.2068"
+WLC_CITY, WLC_9800 = "wlc-city", "wlc-9800"
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,47 @@ class Lab:
     ssh_port: int = 0
     ssh_password: str = field(default="", repr=False)
     cli_outputs: dict[str, str] = field(default_factory=dict, repr=False)
-    wlc_port: int = 0
+    wlc_port: int = 0  # wlc-city, the AireOS-style controller
     wlc_aps_per_site: int = 40
     wlc_people: int = 6000
+    wlc_9800_port: int = 0  # wlc-9800, the Catalyst 9800-style controller (0: not in this lab)
 
-    def wlc_model(self):
+    def wlc_models(self) -> list:
+        """A :class:`~netmon.wlc_sim.ControllerModel` per lab controller: wlc-city first, then wlc-9800.
+
+        wlc-city (AireOS) serves every site; wlc-9800 every other site (the second, fourth, ...), as in
+        a migration where the new controller's APs share buildings with the old one's. Each has its own
+        MAC and user name block, so no MAC or user name is seen on both.
+        """
         from netmon.wlc_sim import ControllerModel
 
-        controller = next(d for d in self.devices if d.role == "wlc")
-        return ControllerModel(
-            controller.hostname, [s["name"] for s in self.sites], self.wlc_aps_per_site, self.wlc_people
-        )
+        names = [s["name"] for s in self.sites]
+        out = []
+        for device in (d for d in self.devices if d.role == "wlc"):
+            if device.hostname == WLC_9800:
+                out.append(
+                    ControllerModel(
+                        device.hostname,
+                        names[1::2] or names,
+                        self.wlc_aps_per_site,
+                        self.wlc_people // 2,
+                        seed="c9800",
+                        kind="c9800",
+                        block=1,
+                        ap_prefix="ap9k",
+                    )
+                )
+            else:
+                out.append(ControllerModel(device.hostname, names, self.wlc_aps_per_site, self.wlc_people))
+        return out
+
+    def wlc_model(self, hostname: str | None = None):
+        """The model of controller ``hostname``; by default the first one, wlc-city (AireOS)."""
+        models = self.wlc_models()
+        return next(m for m in models if hostname in (None, m.hostname))
+
+    def wlc_port_of(self, hostname: str) -> int:
+        return self.wlc_9800_port if hostname == WLC_9800 else self.wlc_port
 
     @property
     def data_dir(self) -> Path:
@@ -346,23 +377,39 @@ def cli_outputs(dev: LabDevice, k: int, switches: list[LabDevice]) -> dict[str, 
 
 
 class WlcDevice:
-    """The lab's Wi-Fi controller agent (see :mod:`netmon.wlc_sim`)."""
+    """The lab's Wi-Fi controller agents (see :mod:`netmon.wlc_sim`): wlc-city and, if built, wlc-9800."""
 
     def __init__(self, lab: Lab):
         self.lab = lab
-        self.agent = None
+        self.agents: list = []
+
+    @property
+    def agent(self):
+        """wlc-city's agent (the first)."""
+        return self.agents[0] if self.agents else None
 
     def start(self) -> WlcDevice:
         from netmon.wlc_sim import ControllerAgent
 
-        if self.lab.wlc_port:
-            self.agent = ControllerAgent(self.lab.wlc_model(), self.lab.wlc_port).start()
+        try:
+            for model in self.lab.wlc_models():
+                port = self.lab.wlc_port_of(model.hostname)
+                if port:
+                    self.agents.append(ControllerAgent(model, port).start())
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
-        if self.agent is not None:
-            self.agent.stop()
-            self.agent = None
+        while self.agents:
+            self.agents.pop().stop()
+
+    def __enter__(self) -> WlcDevice:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 class SshDevice:
@@ -515,6 +562,7 @@ def build(
     wlc: bool = True,
     wlc_aps_per_site: int = 40,
     wlc_people: int = 6000,
+    wlc_9800: bool = True,
 ) -> Lab:
     """Write the lab's data files, inventory, secrets and config under ``root``."""
     root = Path(root).resolve()
@@ -546,9 +594,13 @@ def build(
     switches = [d for d in lab.devices if d.role == "switch"]
     if wlc and sites:
         # The city's public Wi-Fi controller: its own simulated agent (netmon.wlc_sim), clients come and go.
-        lab.devices.append(LabDevice("wlc-city", names[0][0], "wlc", 0))
+        lab.devices.append(LabDevice(WLC_CITY, names[0][0], "wlc", 0))
         lab.wlc_port = free_udp_port()
         lab.wlc_aps_per_site, lab.wlc_people = wlc_aps_per_site, wlc_people
+        if wlc_9800:
+            # The newer Catalyst 9800 (IOS-XE, CISCO-LWAPP-* MIBs) at every other site, next to wlc-city's APs.
+            lab.devices.append(LabDevice(WLC_9800, names[min(1, len(names) - 1)][0], "wlc", 0))
+            lab.wlc_9800_port = free_udp_port()
     if ssh:
         # One switch also answers SSH (the second one: the first is the SNMPv3 one).
         k = 1 if len(switches) > 1 else 0
@@ -573,7 +625,7 @@ def build(
             {
                 "hostname": d.hostname,
                 "address": "127.0.0.1",
-                "port": lab.wlc_port if d.role == "wlc" else lab.agent_port,
+                "port": lab.wlc_port_of(d.hostname) if d.role == "wlc" else lab.agent_port,
                 "site": d.site,
                 "role": d.role,
                 "snmp": "lab-v3" if d.v3 else f"lab-{d.hostname}",

@@ -1,4 +1,4 @@
-"""Smoke test of bench/poll.py: four pollers, one agent, the same columns and varbind counts."""
+"""Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent) and bench/wlc.py (one big controller)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,34 @@ def test_bench_poll_smoke():
     assert pollers["netmon"]["second_pass_devices"] == []
     for p in pollers.values():
         assert p["wall_s"] > 0 and p["cpu_s"] >= 0 and p["errors"] == []
+
+
+def test_bench_wlc_smoke():
+    """bench/wlc.py, tiny: both controller kinds polled completely by netmon and by snmpbulkwalk, counts agreeing."""
+    require_tool("snmpbulkwalk")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "wlc.py"), "--aps", "20", "--clients", "150", "--kind", "both", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    result = json.loads(proc.stdout)
+    assert not result["warnings"], result["warnings"]
+    assert set(result["kinds"]) == {"aireos", "c9800"}
+    for kind, r in result["kinds"].items():
+        pollers = r["pollers"]
+        assert set(pollers) == {"netmon", "snmpbulkwalk"}
+        assert pollers["netmon"]["counts"] == {
+            "aps": 20,
+            "radios": pollers["netmon"]["counts"]["radios"],
+            "wlans": 2,
+            "clients": 150,
+            "profile": kind,
+        }
+        assert pollers["netmon"]["counts"]["radios"] >= 40
+        assert pollers["netmon"]["varbinds"] == pollers["snmpbulkwalk"]["varbinds"] == r["model"]["rows"] > 150 * 10
+        for p in pollers.values():
+            assert p["wall_s"] > 0 and p["cpu_s"] >= 0 and p["requests"] > 0
+        assert r["ratios"]["netmon"]["wall"] > 0
