@@ -507,11 +507,13 @@ def cmd_demo(args) -> int:
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
         ssh.start()
         controller.start()
-        print(
-            f"lab: Wi-Fi controller wlc-city on udp://127.0.0.1:{lab.wlc_port}: "
-            f"{lab.wlc_aps_per_site * len(lab.sites)} APs, residents coming and going",
-            file=sys.stderr,
-        )
+        for model in lab.wlc_models():
+            print(
+                f"lab: Wi-Fi controller {model.hostname} ({model.kind}) on "
+                f"udp://127.0.0.1:{lab.wlc_port_of(model.hostname)}: "
+                f"{len(model.aps())} APs, residents coming and going",
+                file=sys.stderr,
+            )
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)
         print(f"lab: {ssh_host} also answers SSH on 127.0.0.1:{lab.ssh_port} (Cisco IOS CLI)", file=sys.stderr)
         cfg = config_mod.load(lab.config_path, environ={})
