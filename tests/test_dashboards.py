@@ -124,7 +124,8 @@ def test_allowlists_name_real_panels():
     radius = {
         key for p in DASHBOARDS for key, expr in queries(load(p)) if re.search(r"netmon_(radius|eduroam|fticks)_", expr)
     }
-    assert radius == AWAITING_RADIUS
+    # Only panels on the RADIUS branch's metrics may wait for it (once merged, the set is emptied).
+    assert radius >= AWAITING_RADIUS
 
 
 def test_provisioning_points_grafana_at_the_dashboards():

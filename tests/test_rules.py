@@ -105,6 +105,13 @@ def test_amtool_check_config():
     r = subprocess.run([amtool, "check-config", str(ALERTMANAGER_CONFIG)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
     assert "7 inhibit rules" in r.stdout
+    # Routing by severity: critical pages, warning opens a ticket, info is logged.
+    for severity, receiver in (("critical", "noc-pager"), ("warning", "noc-tickets"), ("info", "noc-log")):
+        r = subprocess.run(
+            [amtool, "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}", f"severity={severity}"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert r.stdout.strip() == receiver, (severity, r.stdout, r.stderr)
 
 
 def _alert(name: str, **labels: str) -> dict:
