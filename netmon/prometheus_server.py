@@ -23,6 +23,8 @@ import exporters
 from netmon.lab import stop_process_group
 
 RULES_DIR = Path(exporters.__file__).resolve().parent / "rules"
+# In a checkout (scripts/demo), Grafana's provisioning sits beside the exporters.
+GRAFANA_PROVISIONING = RULES_DIR.parent.parent / "grafana" / "provisioning"
 
 
 def rule_files() -> list[Path]:
@@ -139,8 +141,12 @@ def beside_netmon(
         return None, f"prometheus: not started: {exc}"
     return server, (
         f"prometheus: {server.url} scraping netmon every {render_interval(interval)} with "
-        f"{len(server.rules)} rule files (alerts: {server.url}/alerts); "
-        "Grafana: GF_PATHS_PROVISIONING=grafana/provisioning (grafana/README.md)"
+        f"{len(server.rules)} rule files (alerts: {server.url}/alerts)"
+        + (
+            f"; Grafana: GF_PATHS_PROVISIONING={GRAFANA_PROVISIONING} (see grafana/README.md)"
+            if GRAFANA_PROVISIONING.is_dir()
+            else ""
+        )
     )
 
 

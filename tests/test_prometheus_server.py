@@ -62,6 +62,8 @@ def test_demo_starts_prometheus_scraping_netmon_with_the_rules(tmp_path):
     assert demo.returncode == 0, out
     assert f"prometheus: http://127.0.0.1:{prom_port} scraping netmon every 2 s" in out
     assert f"(alerts: http://127.0.0.1:{prom_port}/alerts)" in out
+    assert f"Grafana: GF_PATHS_PROVISIONING={prometheus_server.GRAFANA_PROVISIONING} " in out
+    assert (prometheus_server.GRAFANA_PROVISIONING / "dashboards" / "netmon.yml").is_file()
     config = (tmp_path / "lab" / "prometheus" / "prometheus.yml").read_text()
     assert f"127.0.0.1:{port}" in config and "netmon-alerts.yml" in config
     # Stopped with the demo: nothing listens on its port any more.
