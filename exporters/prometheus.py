@@ -93,6 +93,7 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         store = Store(self.db_path, readonly=True)
         try:
+            yield from self._site_metrics(store)
             yield from self._device_metrics(store)
             yield from self._interface_metrics(store)
             yield from self._optic_metrics(store)
@@ -101,6 +102,30 @@ class StoreCollector(Collector):
             yield from self._collector_metrics(store)
         finally:
             store.close()
+
+    def _site_metrics(self, store: Store) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "netmon_site_info",
+            "Site identity and coordinates from the inventory (WGS84 degrees, empty when unknown); always 1.",
+            labels=["site", "kind", "latitude", "longitude"],
+        )
+        for s in store.sites():
+            coords = ["" if s[k] is None else f"{s[k]:.6f}".rstrip("0").rstrip(".") for k in ("lat", "lon")]
+            info.add_metric([s["name"], s["kind"], *coords], 1.0)
+        # A fraction rather than a min: the map shows a site with one of three devices down as degraded,
+        # and 0 (every device down) is what the site-down alert and its inhibitions key on.
+        site_up = GaugeMetricFamily(
+            "netmon_site_up",
+            "Fraction of the site's polled devices that answered their last poll (1 all, 0 none).",
+            labels=["site"],
+        )
+        polled: dict[str, list[int]] = {}
+        for d in store.device_states():
+            if d["up"] is not None:
+                polled.setdefault(d["site"], []).append(d["up"])
+        for site, ups in sorted(polled.items()):
+            site_up.add_metric([site], sum(1 for u in ups if u) / len(ups))
+        yield from (info, site_up)
 
     def _device_metrics(self, store: Store) -> Iterator[Metric]:
         up = GaugeMetricFamily(

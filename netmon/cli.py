@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--interval", type=int, default=15, help="poll interval in seconds (default 15)")
     demo.add_argument("--listen", default="127.0.0.1:9310", help="address:port for /metrics")
     demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.add_argument(
+        "--prometheus",
+        default="127.0.0.1:9090",
+        metavar="ADDRESS:PORT|off",
+        help="also run Prometheus (when installed) there, scraping netmon with its rules (default 127.0.0.1:9090)",
+    )
     demo.set_defaults(func=cmd_demo)
     return p
 
@@ -496,6 +502,7 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
 
 def cmd_demo(args) -> int:
     from netmon import lab as lab_mod
+    from netmon import prometheus_server
 
     root = Path(args.dir)
     lab = lab_mod.build(root, sites=args.sites, ports=args.ports, interval=args.interval, listen=args.listen)
@@ -503,6 +510,7 @@ def cmd_demo(args) -> int:
     sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
     ssh = lab_mod.SshDevice(lab)
     controller = lab_mod.WlcDevice(lab)
+    prometheus = None
     try:
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
         ssh.start()
@@ -517,8 +525,14 @@ def cmd_demo(args) -> int:
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)
         print(f"lab: {ssh_host} also answers SSH on 127.0.0.1:{lab.ssh_port} (Cisco IOS CLI)", file=sys.stderr)
         cfg = config_mod.load(lab.config_path, environ={})
+        prometheus, note = prometheus_server.beside_netmon(
+            args.prometheus, cfg.listen, lab.root / "prometheus", cfg.interval
+        )
+        print(note, file=sys.stderr)
         return run(cfg, duration=args.duration, banner=f"try: netmon --config {lab.config_path} poll --all\n")
     finally:
+        if prometheus is not None:
+            prometheus.stop()
         controller.stop()
         ssh.stop()
         sim.stop()

@@ -98,7 +98,7 @@ def test_demo_runs_and_serves_metrics(tmp_path):
     port = lab_mod.free_tcp_port()
     proc = subprocess.Popen(
         [str(VENV_BIN / "netmon"), "demo", "--dir", str(tmp_path / "lab"), "--sites", "3", "--interval", "5",
-         "--listen", f"127.0.0.1:{port}", "--duration", "30"],
+         "--listen", f"127.0.0.1:{port}", "--duration", "30", "--prometheus", "off"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

@@ -20,6 +20,8 @@ from tests.conftest import VENV_BIN, require_tool
 from tests.test_store import OK, iface, make_store, sysinfo
 
 EXPECTED = {
+    "netmon_site_info",
+    "netmon_site_up",
     "netmon_device_up",
     "netmon_device_uptime_seconds",
     "netmon_device_info",
@@ -85,6 +87,11 @@ def test_metric_names_and_values(exposition):
     assert families["netmon_interface_receive_bytes"].samples[0].name == "netmon_interface_receive_bytes_total"
     up = [s for s in families["netmon_device_up"].samples]
     assert [(s.labels, s.value) for s in up] == [({"device": "sw1", "site": "hall", "role": "switch"}, 1.0)]
+    site = families["netmon_site_info"].samples
+    assert [(s.labels, s.value) for s in site] == [
+        ({"site": "hall", "kind": "city-hall", "latitude": "", "longitude": ""}, 1.0)
+    ]
+    assert [(s.labels, s.value) for s in families["netmon_site_up"].samples] == [({"site": "hall"}, 1.0)]
     speed = families["netmon_interface_speed_bytes"].samples[0]
     assert speed.value == 125_000_000
     assert families["netmon_device_uptime_seconds"].samples[0].value == 130.0
@@ -185,6 +192,11 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         eduroam = _query(prom_port, 'netmon_wifi_ssid_clients{ssid="eduroam"}')
         assert sorted(r["metric"]["controller"] for r in eduroam) == ["wlc-9800", "wlc-city"]
         assert all(float(r["value"][1]) > 0 for r in eduroam)
+        # Sites on the map: coordinates from the inventory, and the share of each site's devices that answer.
+        sites = _query(prom_port, "netmon_site_up * on(site) group_left(latitude, longitude) netmon_site_info")
+        coords = {r["metric"]["site"]: (float(r["metric"]["latitude"]), float(r["metric"]["longitude"])) for r in sites}
+        assert coords == {s["name"]: (s["lat"], s["lon"]) for s in lab.sites}
+        assert all(r["value"][1] == "1" for r in sites), sites
         up = _query(prom_port, "netmon_device_up")
         assert {r["metric"]["device"]: r["value"][1] for r in up} == {d.hostname: "1" for d in lab.devices}
         targets = json.loads(_get(f"http://127.0.0.1:{prom_port}/api/v1/targets"))["data"]["activeTargets"]
