@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from netmon.config import Config
 from netmon.store import Store
 
 # (metric name, store column, help)
@@ -87,8 +88,16 @@ OPTIC_THRESHOLDS = {
 
 
 class StoreCollector(Collector):
-    def __init__(self, db_path: str | Path):
+    """Metric families from the store, read at scrape time.
+
+    ``config`` is the running netmon's configuration: with it the exporter
+    also tells each collector's intended interval, so alerting on a stale
+    collector follows the configuration instead of a copy of it in the rules.
+    """
+
+    def __init__(self, db_path: str | Path, config: Config | None = None):
         self.db_path = Path(db_path)
+        self.config = config
 
     def collect(self) -> Iterator[Metric]:
         store = Store(self.db_path, readonly=True)
@@ -305,10 +314,18 @@ class StoreCollector(Collector):
             "Unix time when the collector last succeeded against the device.",
             labels=["device", "collector"],
         )
+        interval = GaugeMetricFamily(
+            "netmon_collector_interval_seconds",
+            "How often the collector is meant to succeed against the device (netmon's configuration).",
+            labels=["device", "collector"],
+        )
         for c in store.collector_states():
             duration.add_metric([c["hostname"], c["collector"]], c["duration"])
             if c["last_success"] is not None:
                 success.add_metric([c["hostname"], c["collector"]], c["last_success"])
+            every = self.config.collector_interval(c["collector"], c["device_interval"]) if self.config else None
+            if every:
+                interval.add_metric([c["hostname"], c["collector"]], every)
         errors = CounterMetricFamily(
             "netmon_collector_errors",
             "Collector runs that failed, by reason (timeout, auth, snmp_error, deadline, config, internal).",
@@ -324,18 +341,18 @@ class StoreCollector(Collector):
         )
         for reason, count in sorted(store.snmp_drop_counts().items()):
             dropped.add_metric([reason], float(count))
-        yield from (duration, success, errors, dropped)
+        yield from (duration, success, interval, errors, dropped)
 
 
-def registry(db_path: str | Path, process_metrics: bool = True) -> CollectorRegistry:
+def registry(db_path: str | Path, process_metrics: bool = True, config: Config | None = None) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(StoreCollector(db_path))
+    reg.register(StoreCollector(db_path, config))
     if process_metrics:
         ProcessCollector(registry=reg)
         PlatformCollector(registry=reg)
     return reg
 
 
-def serve(db_path: str | Path, host: str, port: int):
+def serve(db_path: str | Path, host: str, port: int, config: Config | None = None):
     """Serve ``/metrics`` from a background thread; returns (server, thread)."""
-    return start_http_server(port, addr=host, registry=registry(db_path))
+    return start_http_server(port, addr=host, registry=registry(db_path, config=config))

@@ -73,6 +73,25 @@ class Config:
         host, _, port = self.listen.rpartition(":")
         return host.strip("[]") or "127.0.0.1", int(port)
 
+    def collector_interval(self, collector: str, device_interval: int | None = None) -> int | None:
+        """How often ``collector`` is meant to succeed on a device; None when it is switched off.
+
+        The slower SNMP collectors ride on the device's poll, so they cannot run
+        more often than it. The CLI has its own schedule.
+        """
+        poll = device_interval or self.interval
+        slow = {
+            "optics": self.optics_interval,
+            "hardware": self.hardware_interval,
+            "lldp": self.topology_interval,
+            "cdp": self.topology_interval,
+        }
+        if collector == "cli" or collector.startswith("cli."):
+            return self.cli_interval or None
+        if collector in slow:
+            return max(slow[collector], poll) if slow[collector] else None
+        return poll
+
     def device_deadline(self, interval: int) -> float:
         """Longest one device's poll may take: it must end before its next turn."""
         return max(1.0, interval * 0.9)

@@ -843,7 +843,8 @@ class Store:
         return [
             dict(r)
             for r in self.conn.execute(
-                "SELECT c.*, d.hostname, s.name AS site FROM collector_status c JOIN devices d ON d.id = c.device_id "
+                "SELECT c.*, d.hostname, d.interval AS device_interval, s.name AS site FROM collector_status c "
+                "JOIN devices d ON d.id = c.device_id "
                 "JOIN sites s ON s.id = d.site_id ORDER BY d.hostname, c.collector"
             )
         ]

@@ -16,6 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from collectors.observations import OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
+from netmon.config import Config
+from netmon.store import CollectorRun
 from tests.conftest import VENV_BIN, require_tool
 from tests.test_store import OK, iface, make_store, sysinfo
 
@@ -40,6 +42,7 @@ EXPECTED = {
     "netmon_collector_duration_seconds",
     "netmon_collector_errors",
     "netmon_last_success_timestamp_seconds",
+    "netmon_collector_interval_seconds",
     "netmon_snmp_dropped_packets",
     "netmon_optic_rx_power_dbm",
     "netmon_optic_tx_power_dbm",
@@ -74,8 +77,26 @@ def exposition(tmp_path):
         OpticReading("Gi1/0/1", 1, 0, "bias", 0.0061, {}, "Bias"),
         OpticReading("Gi1/0/1", 1, 0, "voltage", 3.29, {"low_alarm": 2.97}, "Vcc"),
     ]
-    store.record_poll(dev, 120.0, sysinfo(13000), ifs, OK, dropped={"malformed": 1}, optics=optics)
-    return generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+    runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1)]
+    store.record_poll(dev, 120.0, sysinfo(13000), ifs, runs, dropped={"malformed": 1}, optics=optics)
+    cfg = Config(interval=30, optics_interval=300, topology_interval=0)
+    return generate_latest(registry(tmp_path / "n.db", process_metrics=False, config=cfg)).decode()
+
+
+def test_collector_intervals_follow_the_configuration(exposition):
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    every = {s.labels["collector"]: s.value for s in families["netmon_collector_interval_seconds"].samples}
+    # cdp is switched off (topology_interval 0): no interval, so it is never judged stale.
+    assert every == {"system": 30.0, "interfaces": 30.0, "optics": 300.0}
+
+
+def test_a_slow_collector_is_never_due_more_often_than_the_poll_it_rides_on():
+    cfg = Config(interval=60, optics_interval=30, cli_interval=900, hardware_interval=0)
+    assert cfg.collector_interval("optics", device_interval=120) == 120
+    assert cfg.collector_interval("optics") == 60
+    assert cfg.collector_interval("interfaces", device_interval=15) == 15
+    assert cfg.collector_interval("cli") == 900 and cfg.collector_interval("cli.inventory") == 900
+    assert cfg.collector_interval("hardware") is None
 
 
 def test_metric_names_and_values(exposition):
