@@ -13,6 +13,7 @@ setup(
     license="GPL-3.0-or-later",
     python_requires=">=3.11",
     packages=find_packages(include=["netmon*", "collectors*", "inventory*", "exporters*"]),
+    package_data={"collectors.wlc": ["templates/*.textfsm"]},
     install_requires=[
         "pysnmp>=7.1,<7.2",
         # pysnmp enables AES/3DES privacy only when `cryptography` is importable.

@@ -61,6 +61,7 @@ name = "cli"
 REASONS = ("auth", "timeout", "prompt", "parse", "ssh", "internal")
 CLOSE_TIMEOUT = 1.0  # seconds netmiko may wait for a prompt while logging out
 MAX_MESSAGE = 300
+_SHELL_LOGIN_REFUSED = re.compile(r"^(login incorrect\.?|access denied\.?|user:?)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ def _connect_failure(
         return CliFailure("auth", f"{where}: authentication failed for user {username!r}")
     if isinstance(exc, ReadException):  # ReadTimeout and friends: logged in, no usable prompt
         said = _last_line(captured)
+        if _SHELL_LOGIN_REFUSED.search(said):  # AireOS: the SSH login passed, the shell's own login did not
+            return CliFailure("auth", f"{where}: the device refused the login for user {username!r}")
         if not said:
             return CliFailure("timeout", f"{where}: logged in, but the device sent nothing for {timeouts.prompt:g} s")
         return CliFailure("prompt", f"{where}: logged in, but no CLI prompt appeared; last line was {said!r}")

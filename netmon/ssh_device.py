@@ -105,6 +105,8 @@ class _Server(asyncssh.SSHServer):
         b = self.device.behaviour
         if b.reject_password:
             return False
+        if b.style == "aireos":
+            return True  # AireOS checks the user on the shell, after the SSH handshake
         return username == b.username and password == b.password
 
     def public_key_auth_supported(self) -> bool:

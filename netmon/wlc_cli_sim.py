@@ -194,7 +194,7 @@ PID: {snap.model},  VID: V01,  SN: FCH2145V0AB
         "-------  -------------------------------------  --------  --------------------  ---------------",
     ]
     for wlan_id, ssid in snap.wlans.items():
-        wlans.append(f"{wlan_id:<7}  {f'{ssid} / {ssid}':<37}  {'Enabled':<8}  {ssid.lower():<20}  none")
+        wlans.append(f"{wlan_id:<7}  {f'{ssid} / {ssid}':<37}  {'Enabled':<8}  {f'wlan_{wlan_id}':<20}  none")
     return {
         "show sysinfo": sysinfo,
         "show inventory": inventory,
