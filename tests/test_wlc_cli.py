@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from collectors.cli import CliTimeouts
@@ -101,8 +101,19 @@ def test_aireos_outputs_parse_back_to_what_the_controller_holds(snap):
     assert result.system.name == "wlc-x" and result.system.object_id == snap.object_id
 
 
+BUILDING_A_1 = wlc_cli_sim.Snapshot(
+    "1.3.6.1.4.1.9.1.2391",
+    "C9800-40-K9",
+    [wlc_cli_sim.SimAp("00:3a:a0:00:00:01", "ap-1", "Building A 1", "C9120AXI-E", "", "127.0.0.9", True, 0)],
+    {1: "CityWiFi"},
+    0,
+    60,
+)
+
+
 @settings(max_examples=25, deadline=None)
 @given(_snapshot)
+@example(BUILDING_A_1)  # ntc-templates' 9800 template reads "A 1" as address and state: netmon's own does not
 def test_c9800_outputs_parse_back_keyed_by_the_radio_mac(snap):
     outputs = wlc_cli_sim.c9800_outputs(snap, "wlc-x")
     kinds = dict((command, kind) for kind, command in wlc_cli.COMMANDS["cisco_ios"])

@@ -4,7 +4,9 @@ Cisco AireOS (netmiko ``cisco_wlc_ssh``) and the Catalyst 9800 (IOS-XE,
 ``cisco_xe`` or ``cisco_ios``). The commands are the ones every controller
 engineer types, parsed with ntc-templates' TextFSM templates; the 9800's
 ``show wlan summary`` has none there, so netmon keeps its own beside this
-module (``templates/``):
+module (``templates/``), and so is the 9800's ``show ap summary``, whose
+ntc-templates template reads a 17.9+ location such as "Building A 1" as the
+country, address and state columns:
 
 ========  ======================  =================================  ==========================
 platform  system                  access points                      WLANs
@@ -81,7 +83,11 @@ COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 # (platform, command) -> a template of netmon's own, where ntc-templates has none
-OWN_TEMPLATES = {("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm"}
+# (the 9800's AP summary has one in ntc-templates, but it misreads 17.9+ output: see the template's comment)
+OWN_TEMPLATES = {
+    ("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm",
+    ("cisco_ios", "show ap summary"): TEMPLATES / "cisco_ios_show_ap_summary.textfsm",
+}
 REQUIRED = ("aps", "wlans")  # without these there is no Wi-Fi answer
 
 # 9800 "State" (and AireOS variants that print one) -> AccessPoint.status
@@ -171,11 +177,14 @@ def ap_status(state: str) -> str:
 
 
 def aps_from_rows(rows: list[dict]) -> tuple[list[AccessPoint], dict[str, int]]:
-    """``show ap summary`` rows (AireOS or IOS-XE template) -> APs, and clients per AP MAC where printed."""
+    """``show ap summary`` rows (AireOS or IOS-XE template) -> APs, and clients per AP MAC where printed.
+
+    An AP without a readable MAC is kept (with ``mac=""``) for the caller to judge: the
+    store keys APs by MAC, so :func:`interpret` leaves such rows out."""
     aps, clients = [], {}
     for row in rows:
         mac = _mac(_s(row, "radio_mac")) or _mac(_s(row, "mac_address"))
-        if not mac:
+        if not (mac or _s(row, "ap_name")):
             continue
         aps.append(
             AccessPoint(
@@ -187,9 +196,44 @@ def aps_from_rows(rows: list[dict]) -> tuple[list[AccessPoint], dict[str, int]]:
                 status=ap_status(_s(row, "state")),
             )
         )
-        if _s(row, "clients").isdigit():
+        if mac and _s(row, "clients").isdigit():
             clients[mac] = int(_s(row, "clients"))
     return aps, clients
+
+
+_ARUBA_UPTIME = re.compile(r"(\d+)([dhms])")
+_ARUBA_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def aruba_status(text: str) -> tuple[str, int | None]:
+    """ArubaOS ``show ap database`` Status: ``Up 2d:17h:8m:4s`` -> (``up``, seconds); ``Down`` -> (``down``, None)."""
+    words = text.split(None, 1)
+    state = words[0].lower() if words else ""
+    if state == "up":
+        parts = _ARUBA_UPTIME.findall(words[1]) if len(words) > 1 else []
+        return "up", sum(int(n) * _ARUBA_UNIT[u] for n, u in parts) if parts else None
+    return ("down", None) if state == "down" else ("unknown", None)
+
+
+def aruba_aps_from_rows(rows: list[dict]) -> list[AccessPoint]:
+    """ArubaOS ``show ap database [long]`` rows -> APs (the long form adds the wired MAC, the key
+    the Aruba SNMP profile uses, and the serial). ``N/A`` is empty."""
+    aps = []
+    for row in rows:
+        status, uptime = aruba_status(_s(row, "status"))
+        serial = _s(row, "serial")
+        aps.append(
+            AccessPoint(
+                mac=_mac(_s(row, "mac_address")),
+                name=_s(row, "ap_name"),
+                model=_s(row, "ap_model"),
+                serial="" if serial.upper() == "N/A" else serial,
+                ip=_ip(_s(row, "ip_address")),
+                status=status,
+                uptime_seconds=uptime,
+            )
+        )
+    return aps
 
 
 def wlans_from_rows(rows: list[dict]) -> list[Wlan]:
@@ -301,6 +345,7 @@ def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, f
     if "model" in rows:
         model = model_from_inventory(rows["model"])
     aps, per_ap = aps_from_rows(rows.get("aps", []))
+    aps = [ap for ap in aps if ap.mac]  # the store keys APs by MAC
     wlans = wlans_from_rows(rows.get("wlans", []))
     for kind, found in (("aps", aps), ("wlans", wlans)):
         raw = outputs.get(kind)
