@@ -81,7 +81,7 @@ class DeviceBehaviour:
     hang_after_login: bool = False  # accept the login, then never print anything
     garbage: frozenset[str] = frozenset()  # commands answered with noise instead of their output
     hang_on: frozenset[str] = frozenset()  # commands after which the device goes silent (echo, then nothing)
-    delay: float = 0.0  # seconds before each answer
+    delay: float = 0.0  # seconds before each answer (except to the session set-up commands)
     authorized_keys: tuple[str, ...] = ()  # OpenSSH public keys allowed to log in instead of the password
     prompt: str | None = None  # a fixed prompt instead of NAME# / NAME> (e.g. "user@box:~$ ": not a CLI)
     style: str = "ios"  # "ios" (NAME# / NAME>) or "aireos" (a second login on the shell, "(Cisco Controller) >")
@@ -246,7 +246,11 @@ class FakeDevice:
                     self.commands.append(command)
                 if command in EXIT_COMMANDS:
                     return
-                if b.delay and command:
+                setup = command in (AIREOS_SESSION_COMMANDS if aireos else SESSION_COMMANDS)
+                if b.delay and command and not setup:
+                    # Not the set-up commands: netmiko does not wait for their prompt, and asyncssh's line
+                    # editor echoes typed-ahead input at once (a real CLI echoes it after its prompt), so a
+                    # late set-up answer would put this fake out of step where a real device is not.
                     await asyncio.sleep(b.delay)
                 if command in b.hang_on:
                     assert self._stopping is not None
@@ -254,11 +258,11 @@ class FakeDevice:
                         await asyncio.wait_for(self._stopping.wait(), HANG_SECONDS)
                     return
                 answer = None
-                if b.responder is not None and command and command not in b.garbage:
+                if b.responder is not None and command and not setup and command not in b.garbage:
                     answer = await asyncio.get_running_loop().run_in_executor(None, b.responder, command)
                 if answer is not None:
                     process.stdout.write(answer if answer.endswith("\n") or not answer else answer + "\n")
-                elif not command or command in (AIREOS_SESSION_COMMANDS if aireos else SESSION_COMMANDS):
+                elif not command or setup:
                     pass
                 elif command == "enable":
                     if not enabled:

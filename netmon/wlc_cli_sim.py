@@ -273,8 +273,11 @@ def responder(
 ) -> Callable[[str], str | None]:
     """Command -> output at the moment it is asked (None: not a command this controller knows)."""
     started = time.time() if started is None else started
+    known = frozenset(render(Snapshot("", "", [], {}, 0, 0), model.hostname))
 
     def answer(command: str) -> str | None:
+        if command not in known:
+            return None  # cheap: the model is only rendered for the commands this controller has
         now = time.time()
         uptime = int((now - started) * 100) + 8_640_000  # as the SNMP agent: a day old at start
         outputs = render(snapshot(model, now, uptime), model.hostname)

@@ -134,6 +134,24 @@ def test_aireos_uptime_phrase(seconds):
     assert wlc_cli.aireos_uptime_seconds(f"{d} days {h} hrs {m} mins {s} secs") == seconds
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["cisco_wlc_ssh", "cisco_xe"]),
+    st.sampled_from(["system", "aps", "wlans"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
+)
+def test_any_output_gives_a_result_or_a_parse_error_never_an_exception(device_type, kind, text):
+    snap = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [], {1: "CityWiFi"}, 0, 60)
+    render = wlc_cli_sim.aireos_outputs if device_type == "cisco_wlc_ssh" else wlc_cli_sim.c9800_outputs
+    platform = wlc_cli.PLATFORMS[device_type][0]
+    kinds = {command: k for k, command in wlc_cli.COMMANDS[platform]}
+    outputs = {kinds[c]: out for c, out in render(snap, "wlc-x").items()}
+    result = wlc_cli.assemble(device_type, {**outputs, kind: text})
+    assert all(e.reason == "parse" and e.collector == f"wlc.{kind}" for e in result.errors)
+    if kind != "system":
+        assert (result.wlc is None) == bool(result.errors)
+
+
 def test_an_empty_controller_is_an_answer_and_garbage_is_not():
     empty = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [], {}, 0, 100)
     for device_type, render in (("cisco_wlc_ssh", wlc_cli_sim.aireos_outputs), ("cisco_xe", wlc_cli_sim.c9800_outputs)):
@@ -238,6 +256,7 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
     with (
         FakeDevice(wlc_cli_sim.aireos_device(aireos, USER, PASSWORD)) as a,
         FakeDevice(wlc_cli_sim.c9800_device(c9800, USER, PASSWORD)) as c,
+        FakeDevice(wlc_cli_sim.aireos_device(_model("wlc-slow"), USER, PASSWORD, delay=1.0)) as slow,
         silent_port(60) as dead_port,
     ):
         store, secrets, cfg = _setup(
@@ -245,6 +264,7 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
             [
                 _ssh_wlc("wlc-aireos", a.port, "cisco_wlc_ssh"),
                 _ssh_wlc("wlc-9800", c.port, "cisco_xe"),
+                _ssh_wlc("wlc-slow", slow.port, "cisco_wlc_ssh"),  # a second before every answer
                 _ssh_wlc("wlc-dead", dead_port, "cisco_wlc_ssh"),  # TCP accepted, never an SSH banner
             ],
         )
@@ -264,7 +284,7 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
             try:
                 for _ in range(150):  # at most 15 s
                     states = {d["hostname"]: d for d in store.device_states()}
-                    if len(stored) == 2 and states.get("wlc-dead", {}).get("up") == 0:
+                    if len(stored) == 3 and states.get("wlc-dead", {}).get("up") == 0:
                         break
                     await asyncio.sleep(0.1)
             finally:
@@ -273,10 +293,12 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
 
         t0 = time.monotonic()
         asyncio.run(go())
-    # The healthy controllers were stored while the dead one was still waiting for a banner (2.25 s).
-    assert set(stored) == {"wlc-aireos", "wlc-9800"} and max(stored.values()) < 2.25, stored
+    # The healthy controllers were stored while the dead one was still waiting for a banner (2.25 s)
+    # and the slow one was still answering; the slow one made it within its deadline.
+    assert set(stored) == {"wlc-aireos", "wlc-9800", "wlc-slow"}, stored
+    assert max(stored["wlc-aireos"], stored["wlc-9800"]) < 2.25 < 4.0 < stored["wlc-slow"], stored
     states = {d["hostname"]: d for d in store.device_states()}
-    assert states["wlc-aireos"]["up"] == 1 and states["wlc-9800"]["up"] == 1
+    assert states["wlc-aireos"]["up"] == 1 and states["wlc-9800"]["up"] == 1 and states["wlc-slow"]["up"] == 1
     assert states["wlc-dead"]["up"] == 0 and states["wlc-dead"]["last_error_reason"] == "timeout"
     assert states["wlc-aireos"]["uptime_ticks"] >= 8_640_000 and states["wlc-9800"]["uptime_ticks"] is None
     aps = store.access_points()
