@@ -320,3 +320,57 @@ def test_netmon_poll_reads_an_ssh_only_controller(tmp_path):
     assert {(r.collector, r.error_reason) for r in results[0].runs} == {("cli", None), ("wlc", None)}
     assert len(store.access_points()) == 35
     store.close()
+
+
+def test_c9800_summaries_of_releases_before_17_9_parse_too():
+    """Up to 17.8 the 9800 prints Location before Country, IP Address and State; the header picks the form."""
+    raw = (
+        "Number of APs: 2\n\n"
+        "AP Name                            Slots    AP Model  Ethernet MAC    Radio MAC       Location"
+        "                          Country     IP Address                                 State\n" + "-" * 120 + "\n"
+        "ap-arena-01                       2      9120AXI   00a7.42e8.4011  00a7.42e8.b111  Building A 1"
+        "                      CA          127.30.0.1                                 Registered\n"
+        "ap-arena-02                       3      9130AXE   00a7.42f2.8622  00a7.42f3.cb22  default location"
+        "                  CA          2001:db8::22                               Registered\n"
+    )
+    aps, clients = wlc_cli.aps_from_rows(wlc_cli.parse_rows("cisco_ios", "show ap summary", raw))
+    assert [(a.mac, a.name, a.model, a.ip, a.location, a.status) for a in aps] == [
+        ("00:a7:42:e8:b1:11", "ap-arena-01", "9120AXI", "127.30.0.1", "Building A 1", "up"),
+        ("00:a7:42:f3:cb:22", "ap-arena-02", "9130AXE", "2001:db8::22", "default location", "up"),
+    ]
+    assert clients == {}
+
+
+def test_only_switch_platforms_get_the_switch_style_ssh_job(tmp_path):
+    """An AireOS controller's CLI is read by its poll; the 9800 (IOS-XE) also gets the switch-style collector."""
+    store, secrets, cfg = _setup(
+        tmp_path, [_ssh_wlc("wlc-aireos", 2222, "cisco_wlc_ssh"), _ssh_wlc("wlc-9800", 2223, "cisco_xe")]
+    )
+    cfg = Config(db=tmp_path / "n.db", interval=10, cli_interval=900)
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=60)
+        scheduler.start()
+        try:
+            return {job.id for job in scheduler.scheduler.get_jobs()}
+        finally:
+            scheduler.shutdown()
+            poller.close()
+
+    jobs = asyncio.run(go())
+    assert {"poll:wlc-aireos", "poll:wlc-9800", "cli:wlc-9800"} <= jobs and "cli:wlc-aireos" not in jobs
+    store.close()
+
+
+def test_the_inventory_accepts_an_ssh_only_aireos_controller(tmp_path):
+    from inventory.yaml_file import load
+
+    path = tmp_path / "inventory.yml"
+    path.write_text(
+        "sites: [{name: city-hall, kind: office}]\n"
+        "devices:\n"
+        "  - {hostname: wlc-1, address: 127.0.0.5, site: city-hall, role: wlc, ssh: noc, platform: cisco_wlc_ssh}\n"
+    )
+    device = load(path, snmp_profiles=[], ssh_profiles=["noc"]).devices[0]
+    assert (device.snmp_profile, device.ssh_profile, device.platform) == (None, "noc", "cisco_wlc_ssh")
