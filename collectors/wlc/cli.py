@@ -2,10 +2,10 @@
 
 Cisco AireOS (netmiko ``cisco_wlc_ssh``) and the Catalyst 9800 (IOS-XE,
 ``cisco_xe`` or ``cisco_ios``). The commands are the ones every controller
-engineer types, parsed with ntc-templates' TextFSM templates; the 9800's
-``show wlan summary`` has none there, so netmon keeps its own beside this
-module (``templates/``), and so is the 9800's ``show ap summary``, whose
-ntc-templates template reads a 17.9+ location such as "Building A 1" as the
+engineer types, parsed with ntc-templates' TextFSM templates. netmon keeps
+two of its own beside this module (``templates/``): the 9800's ``show wlan
+summary``, which ntc-templates lacks, and the 9800's ``show ap summary``,
+since ntc-templates' reads a 17.9+ location such as "Building A 1" as the
 country, address and state columns:
 
 ========  ======================  =================================  ==========================
@@ -34,6 +34,10 @@ What maps onto :class:`~collectors.wlc.observations.WlcResult`, and how it diffe
 - System: AireOS's ``System Up Time`` has seconds, so the device's uptime (and
   reboot detection) works as with SNMP; IOS-XE's ``show version`` uptime is in
   minutes, too coarse to tell a reboot from rounding, so it is left out.
+
+ArubaOS ``show ap database [long]`` is parsed too (:func:`aruba_aps_from_rows`,
+checked against real recordings) but not yet polled: ArubaOS has no WLAN list
+with an ntc-templates template.
 
 :func:`collect` is blocking (netmiko): run it in the scheduler's SSH pool. It
 never raises; failures come back as :class:`~collectors.observations.CollectorError`
