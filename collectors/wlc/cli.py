@@ -46,6 +46,7 @@ with the ``cli`` reasons (auth, timeout, prompt, parse, ssh, internal).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -406,43 +407,26 @@ def collect(
     known_hosts: str | None = None,
     label: str = "",
 ) -> WlcCliResult:
-    """Log in to one controller over SSH and read its APs, WLANs and system; never raises."""
+    """Log in to one controller over SSH and read its APs, WLANs and system; never raises.
+
+    The session is :func:`collectors.cli.run_session`'s (login, enable, time bounds, error
+    reasons, secrets kept out of messages); a command that fails is reported as ``wlc.<kind>``."""
     timeouts = timeouts or ssh.CliTimeouts()
     started = time.monotonic()
     result = WlcCliResult(host=host, port=port, device_type=device_type, name=label)
-    secrets = (credentials.password, enable_secret)
     where = f"{host}:{port}"
-
-    def fail(collector: str, reason: str, message: str) -> None:
-        message = ssh._scrub(message, secrets)
-        if len(message) > ssh.MAX_MESSAGE:
-            message = message[: ssh.MAX_MESSAGE - 3] + "..."
-        result.errors.append(CollectorError(collector, reason, message))
-        log.debug("%s: %s: %s (%s)", label or where, collector, message, reason)
-
+    fail = ssh.recorder(result.errors, (credentials.password, enable_secret), label or where)
     if device_type not in PLATFORMS:
         fail(name, "internal", f"unsupported controller device_type {device_type!r} ({', '.join(sorted(PLATFORMS))})")
         return result
     platform = PLATFORMS[device_type][0]
     outputs: dict[str, str] = {}
-    conn = None
-    try:
-        t = time.monotonic()
-        try:
-            conn = ssh._connect(host, port, device_type, credentials, timeouts, known_hosts)
-            if enable_secret and platform == "cisco_ios" and not conn.check_enable_mode():
-                ssh._enable(conn, enable_secret, where)
-        finally:
-            result.durations["connect"] = time.monotonic() - t
-        _read(conn, platform, timeouts, started, outputs, result, fail)
-    except ssh.CliFailure as failure:
-        fail("cli", failure.reason, failure.message)
-    except Exception as exc:
-        reason = "ssh" if isinstance(exc, EOFError | OSError) else "internal"
-        fail("cli", reason, f"{where}: {type(exc).__name__}: {ssh._first_line(str(exc))}")
-    finally:
-        if conn is not None:
-            _close(conn, device_type)
+    ssh.run_session(
+        host, port, device_type, credentials, timeouts, COMMANDS[platform],
+        lambda kind, command, raw, conn: outputs.__setitem__(kind, raw), fail, result.durations,
+        started=started, enable_secret=enable_secret if platform == "cisco_ios" else None,
+        known_hosts=known_hosts, prefix=name, close=functools.partial(_close, device_type=device_type),
+    )  # fmt: skip
     try:
         interpret(device_type, outputs, result, fail)
     except Exception as exc:  # a parser bug is this device's error, not the pool's
@@ -452,30 +436,3 @@ def collect(
         fail(name, "parse", "no access point or WLAN list could be read")
     result.duration = time.monotonic() - started
     return result
-
-
-def _read(conn, platform: str, timeouts, started: float, outputs: dict[str, str], result, fail) -> None:
-    from netmiko.exceptions import ReadException
-    from paramiko.ssh_exception import SSHException
-
-    expect = ssh._prompt_pattern(conn)
-    for kind, command in COMMANDS[platform]:
-        collector = f"{name}.{kind}"
-        if time.monotonic() - started > timeouts.total:
-            fail(collector, "timeout", f"{command}: not run, the device used up its {timeouts.total:g} s")
-            return
-        t = time.monotonic()
-        try:
-            outputs[kind] = str(
-                conn.send_command(
-                    command, expect_string=expect, read_timeout=timeouts.command, strip_prompt=True, strip_command=True
-                )
-            )
-        except ReadException:
-            fail(collector, "timeout", f"{command}: no prompt within {timeouts.command:g} s")
-            return  # the session is out of step with the device
-        except (SSHException, EOFError, OSError) as exc:
-            fail(collector, "ssh", f"{command}: connection lost ({type(exc).__name__})")
-            return
-        finally:
-            result.durations[kind] = time.monotonic() - t
