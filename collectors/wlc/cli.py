@@ -47,6 +47,7 @@ with the ``cli`` reasons (auth, timeout, prompt, parse, ssh, internal).
 from __future__ import annotations
 
 import functools
+import io
 import ipaddress
 import logging
 import re
@@ -136,6 +137,11 @@ class WlcCliResult:
 # -- parsing: raw text -> rows -> observations (pure) -------------------------------------------
 
 
+@functools.cache
+def _template_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 def parse_rows(platform: str, command: str, raw: str) -> list[dict[str, str]]:
     """TextFSM rows (lower-case keys) with ntc-templates, or netmon's own template where it has one."""
     own = OWN_TEMPLATES.get((platform, command))
@@ -143,8 +149,7 @@ def parse_rows(platform: str, command: str, raw: str) -> list[dict[str, str]]:
         return cli_parsers.parse_rows(platform, command, raw)
     import textfsm
 
-    with own.open() as f:
-        fsm = textfsm.TextFSM(f)
+    fsm = textfsm.TextFSM(io.StringIO(_template_text(own)))  # a parser holds state: a new one per output
     try:
         rows = fsm.ParseText(raw)
     except textfsm.TextFSMError as exc:
