@@ -61,6 +61,7 @@ name = "cli"
 REASONS = ("auth", "timeout", "prompt", "parse", "ssh", "internal")
 CLOSE_TIMEOUT = 1.0  # seconds netmiko may wait for a prompt while logging out
 MAX_MESSAGE = 300
+_SHELL_LOGIN_REFUSED = re.compile(r"^(login incorrect\.?|access denied\.?|user:?)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ def _connect_failure(
         return CliFailure("auth", f"{where}: authentication failed for user {username!r}")
     if isinstance(exc, ReadException):  # ReadTimeout and friends: logged in, no usable prompt
         said = _last_line(captured)
+        if _SHELL_LOGIN_REFUSED.search(said):  # AireOS: the SSH login passed, the shell's own login did not
+            return CliFailure("auth", f"{where}: the device refused the login for user {username!r}")
         if not said:
             return CliFailure("timeout", f"{where}: logged in, but the device sent nothing for {timeouts.prompt:g} s")
         return CliFailure("prompt", f"{where}: logged in, but no CLI prompt appeared; last line was {said!r}")
@@ -306,6 +309,66 @@ def _prompt_pattern(conn) -> str:
     return re.escape(conn.base_prompt) + r"[^\n]{0,64}[#>]\s*$"
 
 
+def recorder(
+    errors: list[CollectorError], secrets: Iterable[str | None], label: str
+) -> Callable[[str, str, str], None]:
+    """``fail(collector, reason, message)``: the message scrubbed of ``secrets``, bounded, kept in ``errors``."""
+    secrets = tuple(secrets)
+
+    def fail(collector: str, reason: str, message: str) -> None:
+        message = _scrub(message, secrets)
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 3] + "..."
+        errors.append(CollectorError(collector, reason, message))
+        log.debug("%s: %s: %s (%s)", label, collector, message, reason)
+
+    return fail
+
+
+def run_session(
+    host: str,
+    port: int,
+    device_type: str,
+    credentials: SshCredentials,
+    timeouts: CliTimeouts,
+    commands: Iterable[tuple[str, str]],
+    on_output: Callable[[str, str, str, object], None],
+    fail: Callable[[str, str, str], None],
+    durations: dict[str, float],
+    *,
+    started: float,
+    enable_secret: str | None = None,
+    known_hosts: str | None = None,
+    prefix: str = name,
+    close: Callable[[object], None] | None = None,
+) -> None:
+    """Log in, run each ``(kind, command)`` and hand its raw output to ``on_output(kind, command,
+    raw, conn)``; never raises. A login failure is reported once as collector ``cli``; a command's
+    as ``<prefix>.<kind>``. After a command hangs or the connection drops, the rest are reported
+    as not run; none starts after ``timeouts.total`` (counted from ``started``). ``enable_secret``
+    (when given) is sent with ``enable`` if the device starts in user EXEC. ``close`` logs out
+    (default: netmiko's own clean-up, bounded)."""
+    where = f"{host}:{port}"
+    conn = None
+    try:
+        t = time.monotonic()
+        try:
+            conn = _connect(host, port, device_type, credentials, timeouts, known_hosts)
+            if enable_secret and not conn.check_enable_mode():
+                _enable(conn, enable_secret, where)
+        finally:
+            durations["connect"] = time.monotonic() - t
+        _run_commands(conn, commands, timeouts, started, durations, fail, on_output, prefix)
+    except CliFailure as failure:
+        fail(name, failure.reason, failure.message)
+    except Exception as exc:
+        reason = "ssh" if isinstance(exc, EOFError | OSError) else "internal"
+        fail(name, reason, f"{where}: {type(exc).__name__}: {_first_line(str(exc))}")
+    finally:
+        if conn is not None:
+            (close or _close)(conn)
+
+
 def collect(
     host: str,
     port: int,
@@ -330,15 +393,7 @@ def collect(
     timeouts = timeouts or CliTimeouts()
     started = time.monotonic()
     result = CliResult(host=host, port=port, device_type=device_type, name=label)
-    secrets = (credentials.password, enable_secret)
-    where = f"{host}:{port}"
-
-    def fail(collector: str, reason: str, message: str) -> None:
-        message = _scrub(message, secrets)
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 3] + "..."
-        result.errors.append(CollectorError(collector, reason, message))
-        log.debug("%s: %s: %s (%s)", label or where, collector, message, reason)
+    fail = recorder(result.errors, (credentials.password, enable_secret), label or f"{host}:{port}")
 
     try:
         platform = cli_parsers.template_platform(device_type)
@@ -352,37 +407,33 @@ def collect(
         result.duration = time.monotonic() - started
         return result
 
-    conn = None
-    try:
-        t = time.monotonic()
+    def on_output(kind: str, command: str, raw: str, conn) -> None:
         try:
-            conn = _connect(host, port, device_type, credentials, timeouts, known_hosts)
-            if enable_secret and platform != "juniper_junos" and not conn.check_enable_mode():
-                _enable(conn, enable_secret, where)
-        finally:
-            result.durations["connect"] = time.monotonic() - t
-        _run_commands(conn, platform, commands, timeouts, started, result, fail)
-    except CliFailure as failure:
-        fail(name, failure.reason, failure.message)
-    except Exception as exc:
-        reason = "ssh" if isinstance(exc, EOFError | OSError) else "internal"
-        fail(name, reason, f"{where}: {type(exc).__name__}: {_first_line(str(exc))}")
-    finally:
-        if conn is not None:
-            _close(conn)
-        result.duration = time.monotonic() - started
+            value = interpret(kind, platform, command, raw, conn.base_prompt or "")
+        except CliFailure as failure:
+            fail(f"{name}.{kind}", failure.reason, failure.message)
+        except Exception as exc:
+            fail(f"{name}.{kind}", "internal", f"{command}: {type(exc).__name__}: {_first_line(str(exc))}")
+        else:
+            setattr(result, kind, value)
+
+    run_session(
+        host, port, device_type, credentials, timeouts, commands, on_output, fail, result.durations,
+        started=started, enable_secret=None if platform == "juniper_junos" else enable_secret,
+        known_hosts=known_hosts,
+    )  # fmt: skip
+    result.duration = time.monotonic() - started
     return result
 
 
-def _run_commands(conn, platform, commands, timeouts: CliTimeouts, started: float, result: CliResult, fail) -> None:
+def _run_commands(conn, commands, timeouts: CliTimeouts, started: float, durations, fail, on_output, prefix) -> None:
     from netmiko.exceptions import ReadException
     from paramiko.ssh_exception import SSHException
 
     expect = _prompt_pattern(conn)
-    fallback_name = conn.base_prompt or ""
     broken: tuple[str, str] | None = None  # (reason, why) once the session is unusable
     for kind, command in commands:
-        collector = f"{name}.{kind}"
+        collector = f"{prefix}.{kind}"
         if broken is not None:
             fail(collector, broken[0], f"{command}: not run, {broken[1]}")
             continue
@@ -405,15 +456,8 @@ def _run_commands(conn, platform, commands, timeouts: CliTimeouts, started: floa
             fail(collector, "ssh", f"{command}: connection lost ({type(exc).__name__})")
             broken = ("ssh", f"the connection was lost during {command!r}")
         else:
-            try:
-                value = interpret(kind, platform, command, str(raw), fallback_name)
-            except CliFailure as failure:
-                fail(collector, failure.reason, failure.message)
-            except Exception as exc:
-                fail(collector, "internal", f"{command}: {type(exc).__name__}: {_first_line(str(exc))}")
-            else:
-                setattr(result, kind, value)
-        result.durations[kind] = time.monotonic() - t
+            on_output(kind, command, str(raw), conn)
+        durations[kind] = time.monotonic() - t
 
 
 def interpret(kind: str, platform: str, command: str, raw: str, fallback_name: str = ""):

@@ -19,7 +19,7 @@ The file is the whole truth about sites and devices::
         interval: 60               # optional, seconds
         timeout: 2.0               # optional, SNMP seconds per request
         retries: 1                 # optional
-        platform: cisco_ios        # with an SSH profile: cisco_ios cisco_xe cisco_nxos arista_eos juniper_junos
+        platform: cisco_ios        # with ssh: cisco_ios cisco_xe cisco_nxos arista_eos juniper_junos cisco_wlc_ssh
         ssh_port: 22               # optional
     links:                         # optional: the city's own fibre, with lengths
       - {a: sw-central-library, a_port: Te1/1/1, b: sw-city-hall, b_port: Te1/1/2, length_km: 3.4}
@@ -42,7 +42,7 @@ from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, FibreLink, Invento
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
 LINK_KEYS = {"a", "a_port", "b", "b_port", "length_km"}
-PLATFORMS = ("cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos")
+PLATFORMS = ("cisco_ios", "cisco_xe", "cisco_nxos", "arista_eos", "juniper_junos", "cisco_wlc_ssh")
 DEVICE_KEYS = {"hostname", "address", "site", "role", "snmp", "ssh", "port", "interval", "timeout", "retries"}
 DEVICE_KEYS |= {"platform", "ssh_port"}
 _LINE = "__line__"

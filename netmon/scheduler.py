@@ -12,6 +12,11 @@ do not all fire in the same second.
 The scheduler watches the store's inventory generation: after ``netmon
 inventory import``, new devices get jobs, removed ones lose theirs, changed
 ones are rescheduled, without a restart.
+
+A wireless controller (role ``wlc``) with an SSH profile and a controller
+platform (``cisco_wlc_ssh``, ``cisco_xe``, ``cisco_ios``) but no SNMP profile is
+polled over SSH instead (:func:`poll_wlc_ssh`): same interval, same deadline,
+same store path, in the SSH thread pool rather than under the SNMP bound.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from functools import partial
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from collectors import cli
+from collectors import cli, cli_parsers
+from collectors.observations import SystemInfo
+from collectors.wlc import cli as wlc_cli
 from netmon import wifi
 from netmon.config import Config
 from netmon.poller import DevicePoll, Poller
@@ -89,11 +96,73 @@ def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller 
         return []
 
 
+def wlc_over_ssh(device: DeviceRow) -> bool:
+    """A controller whose Wi-Fi data comes over SSH: no SNMP profile, an SSH profile and a controller CLI."""
+    return (
+        device.role == "wlc"
+        and not device.snmp_profile
+        and bool(device.ssh_profile)
+        and wlc_cli.is_wlc_platform(device.platform)
+    )
+
+
+def wlc_timeouts(deadline: float) -> cli.CliTimeouts:
+    """SSH limits that fit inside a poll deadline: a quarter each for the steps of the login, half per command."""
+    step = max(1.0, min(10.0, deadline / 4))
+    return cli.CliTimeouts(step, step, step, step, max(1.0, min(30.0, deadline / 2)), max(1.0, deadline - 2.0))
+
+
+async def poll_wlc_ssh(poller: Poller, device: DeviceRow, pool: ThreadPoolExecutor) -> DevicePoll:
+    """One controller poll over SSH, as a DevicePoll the store takes like an SNMP one; never raises."""
+    result = DevicePoll(device=device, started=time.time())
+    t0 = time.perf_counter()
+    deadline = poller.config.device_deadline(device.interval or poller.config.interval)
+    creds = poller.secrets.ssh.get(device.ssh_profile)
+    if creds is None:
+        Poller._fail(result, "cli", "config", f"SSH profile {device.ssh_profile!r} not in secrets", 0.0)
+        return result
+    call = partial(
+        wlc_cli.collect, device.address, device.ssh_port, device.platform, creds, wlc_timeouts(deadline),
+        enable_secret=creds.enable_secret, label=device.hostname,
+    )  # fmt: skip
+    try:
+        # netmiko's own limits end the session within the deadline; this bounds the wait for a pool slot too.
+        out = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, call), deadline)
+    except TimeoutError:
+        Poller._fail(result, "wlc", "deadline", f"SSH poll exceeded its {deadline:.0f} s deadline", deadline)
+        result.duration = time.perf_counter() - t0
+        return result
+    for error in out.errors:
+        log.warning("%s: %s: %s (%s)", device.hostname, error.collector, error.message, error.reason)
+    result.errors = list(out.errors)
+    failed = {}
+    for e in out.errors:
+        failed.setdefault("cli" if e.collector == "cli" else "wlc", e.reason)
+    result.runs.append(CollectorRun("cli", out.durations.get("connect", 0.0), failed.get("cli")))
+    if "cli" not in failed:
+        wlc_seconds = out.duration - out.durations.get("connect", 0.0)
+        result.runs.append(CollectorRun("wlc", wlc_seconds, failed.get("wlc") if out.wlc is None else None))
+        # The controller answered: it is up, even if its system command said nothing we understood.
+        result.system = out.system or SystemInfo("", "", None, device.hostname)
+        result.read_at = result.started + out.durations.get("connect", 0.0) + out.durations.get("system", 0.0)
+        result.wlc = out.wlc
+    result.duration = time.perf_counter() - t0
+    return result
+
+
 async def poll_and_record(
-    poller: Poller, store: Store, device: DeviceRow, limit: asyncio.Semaphore, writer: ThreadPoolExecutor
+    poller: Poller,
+    store: Store,
+    device: DeviceRow,
+    limit: asyncio.Semaphore,
+    writer: ThreadPoolExecutor,
+    ssh_pool: ThreadPoolExecutor | None = None,
 ) -> DevicePoll:
-    async with limit:
-        result = await poller.poll(device)
+    if ssh_pool is not None and wlc_over_ssh(device):
+        result = await poll_wlc_ssh(poller, device, ssh_pool)
+    else:
+        async with limit:
+            result = await poller.poll(device)
     events = await asyncio.get_running_loop().run_in_executor(writer, _record, store, device, result, poller)
     for e in events:
         log.info("%s %s %s %s->%s %s", e["hostname"], e["kind"], e["ifname"] or "", e["old"], e["new"], e["message"])
@@ -144,8 +213,13 @@ async def collect_cli(
 async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concurrency: int) -> list[DevicePoll]:
     """Poll every device once, concurrently (bounded), and record each result; ``netmon poll --all``."""
     limit = asyncio.Semaphore(concurrency)
-    with ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer:
-        return list(await asyncio.gather(*(poll_and_record(poller, store, d, limit, writer) for d in devices)))
+    workers = max(1, poller.config.cli_workers)
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer,
+        ThreadPoolExecutor(workers, thread_name_prefix="netmon-ssh") as ssh_pool,
+    ):
+        polls = (poll_and_record(poller, store, d, limit, writer, ssh_pool) for d in devices)
+        return list(await asyncio.gather(*polls))
 
 
 class Scheduler:
@@ -216,7 +290,9 @@ class Scheduler:
                 replace_existing=True,
             )
             cli_job = f"cli:{hostname}"
-            if device.ssh_profile and device.platform and self.config.cli_interval:
+            # The switch-style SSH collector (show version, inventory, optics, neighbours) where it knows the CLI;
+            # an AireOS controller's CLI is read by the wlc poll instead.
+            if device.ssh_profile and device.platform in cli_parsers.PLATFORMS and self.config.cli_interval:
                 self.scheduler.add_job(
                     self._cli_job,
                     IntervalTrigger(seconds=self.config.cli_interval),
@@ -247,7 +323,7 @@ class Scheduler:
     async def _job(self, device: DeviceRow) -> None:
         t0 = time.perf_counter()
         try:
-            await poll_and_record(self.poller, self.store, device, self.limit, self.writer)
+            await poll_and_record(self.poller, self.store, device, self.limit, self.writer, self.cli_pool)
         except asyncio.CancelledError:
             log.info("%s: poll interrupted by shutdown", device.hostname)
             return

@@ -9,6 +9,14 @@ a Cisco-like CLI: prompt ``NAME#`` (or ``NAME>`` until ``enable`` and its
 answered from a dict of recorded outputs, ``% Invalid input detected at '^'
 marker.`` for anything else, then the prompt again.
 
+With ``style="aireos"`` it plays a Cisco AireOS controller instead, as netmiko's
+``cisco_wlc_ssh`` driver expects one: after the SSH authentication the
+controller asks ``User:`` and ``Password:`` again on the shell, then prompts
+``(Cisco Controller) >``; ``config paging disable``/``enable`` are accepted
+silently and an unknown command gets AireOS's "Incorrect usage" line. A
+``responder`` (command -> output or None) answers commands whose output
+changes with time (:mod:`netmon.wlc_cli_sim`).
+
 Misbehaviours on request: reject every password, hang after login (never a
 prompt, input swallowed), answer some commands with garbage, or answer slowly.
 
@@ -25,7 +33,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -46,6 +54,10 @@ SESSION_COMMANDS = frozenset(
         "no terminal monitor",
     }
 )
+# What netmiko's cisco_wlc_ssh session preparation and clean-up send.
+AIREOS_SESSION_COMMANDS = frozenset({"config paging disable", "config paging enable"})
+AIREOS_PROMPT = "(Cisco Controller) >"
+AIREOS_LOGIN_TRIES = 3
 EXIT_COMMANDS = frozenset({"exit", "logout", "quit"})
 
 GARBAGE = (
@@ -69,9 +81,11 @@ class DeviceBehaviour:
     hang_after_login: bool = False  # accept the login, then never print anything
     garbage: frozenset[str] = frozenset()  # commands answered with noise instead of their output
     hang_on: frozenset[str] = frozenset()  # commands after which the device goes silent (echo, then nothing)
-    delay: float = 0.0  # seconds before each answer
+    delay: float = 0.0  # seconds before each answer (except to the session set-up commands)
     authorized_keys: tuple[str, ...] = ()  # OpenSSH public keys allowed to log in instead of the password
     prompt: str | None = None  # a fixed prompt instead of NAME# / NAME> (e.g. "user@box:~$ ": not a CLI)
+    style: str = "ios"  # "ios" (NAME# / NAME>) or "aireos" (a second login on the shell, "(Cisco Controller) >")
+    responder: Callable[[str], str | None] | None = field(default=None, repr=False)  # live outputs, before `outputs`
 
 
 class _Server(asyncssh.SSHServer):
@@ -91,6 +105,8 @@ class _Server(asyncssh.SSHServer):
         b = self.device.behaviour
         if b.reject_password:
             return False
+        if b.style == "aireos":
+            return True  # AireOS checks the user on the shell, after the SSH handshake
         return username == b.username and password == b.password
 
     def public_key_auth_supported(self) -> bool:
@@ -184,6 +200,8 @@ class FakeDevice:
     def _prompt(self, enabled: bool) -> str:
         if self.behaviour.prompt is not None:
             return self.behaviour.prompt
+        if self.behaviour.style == "aireos":
+            return AIREOS_PROMPT
         return f"{self.behaviour.hostname}{'#' if enabled else '>'}"
 
     async def _readline(self, process: asyncssh.SSHServerProcess) -> str | None:
@@ -214,6 +232,9 @@ class FakeDevice:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), HANG_SECONDS)
                 return
+            aireos = b.style == "aireos"
+            if aireos and not await self._aireos_login(process):
+                return
             enabled = b.enable_password is None
             process.stdout.write(self._prompt(enabled))
             while True:
@@ -225,14 +246,23 @@ class FakeDevice:
                     self.commands.append(command)
                 if command in EXIT_COMMANDS:
                     return
-                if b.delay and command:
+                setup = command in (AIREOS_SESSION_COMMANDS if aireos else SESSION_COMMANDS)
+                if b.delay and command and not setup:
+                    # Not the set-up commands: netmiko does not wait for their prompt, and asyncssh's line
+                    # editor echoes typed-ahead input at once (a real CLI echoes it after its prompt), so a
+                    # late set-up answer would put this fake out of step where a real device is not.
                     await asyncio.sleep(b.delay)
                 if command in b.hang_on:
                     assert self._stopping is not None
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), HANG_SECONDS)
                     return
-                if not command or command in SESSION_COMMANDS:
+                answer = None
+                if b.responder is not None and command and not setup and command not in b.garbage:
+                    answer = await asyncio.get_running_loop().run_in_executor(None, b.responder, command)
+                if answer is not None:
+                    process.stdout.write(answer if answer.endswith("\n") or not answer else answer + "\n")
+                elif not command or setup:
                     pass
                 elif command == "enable":
                     if not enabled:
@@ -242,6 +272,8 @@ class FakeDevice:
                 elif command in b.outputs:
                     text = b.outputs[command]
                     process.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+                elif aireos:
+                    process.stdout.write("\nIncorrect usage. Use the '?' or <TAB> key to list commands.\n\n")
                 else:
                     caret = " " * (len(self._prompt(enabled)) + len(command.split()[0]) + 1) + "^"
                     process.stdout.write(f"{caret}\n% Invalid input detected at '^' marker.\n\n")
@@ -250,6 +282,29 @@ class FakeDevice:
             pass  # the client went away mid-answer
         finally:
             process.exit(0)
+
+    async def _aireos_login(self, process: asyncssh.SSHServerProcess) -> bool:
+        """AireOS asks for the user name and password again on the shell, after SSH authentication."""
+        b = self.behaviour
+        process.stdout.write("\n(Cisco Controller)\n")
+        for _ in range(AIREOS_LOGIN_TRIES):
+            process.stdout.write("User: ")
+            user = await self._readline(process)
+            if user is None:
+                return False
+            process.stdout.write("Password:")
+            process.channel.set_echo(False)
+            try:
+                secret = await self._readline(process)
+            finally:
+                process.channel.set_echo(True)
+            if secret is None:
+                return False
+            process.stdout.write("\n")
+            if not b.reject_password and user.strip() == b.username and secret.strip() == b.password:
+                return True
+            process.stdout.write("Login incorrect.\n")
+        return False
 
     async def _enable(self, process: asyncssh.SSHServerProcess) -> bool:
         process.stdout.write("Password: ")

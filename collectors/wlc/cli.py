@@ -1,0 +1,443 @@
+"""Wireless controllers over SSH, for controllers whose SNMP is not allowed: the same observations.
+
+Cisco AireOS (netmiko ``cisco_wlc_ssh``) and the Catalyst 9800 (IOS-XE,
+``cisco_xe`` or ``cisco_ios``). The commands are the ones every controller
+engineer types, parsed with ntc-templates' TextFSM templates. netmon keeps
+two of its own beside this module (``templates/``): the 9800's ``show wlan
+summary``, which ntc-templates lacks, and the 9800's ``show ap summary``,
+since ntc-templates' reads a 17.9+ location such as "Building A 1" as the
+country, address and state columns:
+
+========  ======================  =================================  ==========================
+platform  system                  access points                      WLANs
+========  ======================  =================================  ==========================
+AireOS    ``show sysinfo``,       ``show ap summary``                ``show wlan summary``
+          ``show inventory``
+9800      ``show version``        ``show ap summary``                ``show wlan summary``
+========  ======================  =================================  ==========================
+
+What maps onto :class:`~collectors.wlc.observations.WlcResult`, and how it differs from SNMP:
+
+- APs are keyed as the SNMP profiles key them, by the base radio MAC, where the
+  CLI prints it (the 9800's ``Radio MAC``). AireOS's summary prints only the
+  Ethernet MAC, which is then the key: a controller moved between SNMP and SSH
+  sees its APs under new keys once (the old rows go ``gone``).
+- A listed AP has joined the controller: status ``up`` (the 9800's ``State``
+  column is mapped when it says otherwise). The CLI does not list APs that are
+  down, so, as with SNMP's missing rows, the store marks them ``gone``.
+- WLANs carry SSID and WLAN id; the CLI has no client count per WLAN (``None``).
+- No client table: the summaries give counts only. The AireOS per-AP
+  ``Clients`` column is returned beside the result (:attr:`WlcCliResult.ap_clients`),
+  since WlcResult has no field for a per-AP count without a radio slot; the
+  controller's own total (``Number of Active Clients``) is ``reported_client_count``.
+- No radios: channel, power and per-radio clients need one command per band.
+- System: AireOS's ``System Up Time`` has seconds, so the device's uptime (and
+  reboot detection) works as with SNMP; IOS-XE's ``show version`` uptime is in
+  minutes, too coarse to tell a reboot from rounding, so it is left out.
+
+ArubaOS ``show ap database [long]`` is parsed too (:func:`aruba_aps_from_rows`,
+checked against real recordings) but not yet polled: ArubaOS has no WLAN list
+with an ntc-templates template.
+
+:func:`collect` is blocking (netmiko): run it in the scheduler's SSH pool. It
+never raises; failures come back as :class:`~collectors.observations.CollectorError`
+with the ``cli`` reasons (auth, timeout, prompt, parse, ssh, internal).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import ipaddress
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collectors import cli as ssh
+from collectors import cli_parsers
+from collectors.observations import CollectorError, SystemInfo
+from collectors.wlc import core
+from collectors.wlc.observations import AccessPoint, Wlan, WlcResult
+from netmon.secrets import SshCredentials
+
+log = logging.getLogger(__name__)
+
+name = "wlc"
+TEMPLATES = Path(__file__).with_name("templates")
+
+# netmiko device_type -> (TextFSM platform, wlc profile name)
+PLATFORMS = {
+    "cisco_wlc_ssh": ("cisco_wlc_ssh", "aireos"),
+    "cisco_wlc": ("cisco_wlc_ssh", "aireos"),
+    "cisco_xe": ("cisco_ios", "c9800"),
+    "cisco_ios": ("cisco_ios", "c9800"),
+}
+COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cisco_wlc_ssh": (
+        ("system", "show sysinfo"),
+        ("model", "show inventory"),
+        ("aps", "show ap summary"),
+        ("wlans", "show wlan summary"),
+    ),
+    "cisco_ios": (
+        ("system", "show version"),
+        ("aps", "show ap summary"),
+        ("wlans", "show wlan summary"),
+    ),
+}
+# (platform, command) -> a template of netmon's own, where ntc-templates has none
+# (the 9800's AP summary has one in ntc-templates, but it misreads 17.9+ output: see the template's comment)
+OWN_TEMPLATES = {
+    ("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm",
+    ("cisco_ios", "show ap summary"): TEMPLATES / "cisco_ios_show_ap_summary.textfsm",
+}
+REQUIRED = ("aps", "wlans")  # without these there is no Wi-Fi answer
+
+# 9800 "State" (and AireOS variants that print one) -> AccessPoint.status
+AP_STATES = {
+    "registered": "up",
+    "run": "up",
+    "joined": "up",
+    "downloading": "downloading",
+    "image": "downloading",
+    "disabled": "disabled",
+    "down": "down",
+    "discovery": "down",
+    "join": "down",
+}
+
+
+def is_wlc_platform(device_type: str | None) -> bool:
+    return device_type in PLATFORMS
+
+
+@dataclass
+class WlcCliResult:
+    """What one SSH collection of a controller gave. ``wlc`` is None when the APs or WLANs could not be read."""
+
+    host: str
+    port: int
+    device_type: str
+    name: str = ""
+    system: SystemInfo | None = None
+    wlc: WlcResult | None = None
+    ap_clients: dict[str, int] = field(default_factory=dict)  # AP MAC -> clients, where the CLI counts them
+    errors: list[CollectorError] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# -- parsing: raw text -> rows -> observations (pure) -------------------------------------------
+
+
+@functools.cache
+def _template_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def parse_rows(platform: str, command: str, raw: str) -> list[dict[str, str]]:
+    """TextFSM rows (lower-case keys) with ntc-templates, or netmon's own template where it has one."""
+    own = OWN_TEMPLATES.get((platform, command))
+    if own is None:
+        return cli_parsers.parse_rows(platform, command, raw)
+    import textfsm
+
+    fsm = textfsm.TextFSM(io.StringIO(_template_text(own)))  # a parser holds state: a new one per output
+    try:
+        rows = fsm.ParseText(raw)
+    except textfsm.TextFSMError as exc:
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise cli_parsers.CliParseError(detail) from None
+    keys = [h.lower() for h in fsm.header]
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _s(row: dict, key: str) -> str:
+    value = row.get(key, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "").strip()
+
+
+def _mac(text: str) -> str:
+    value = cli_parsers.mac_or_text(text)
+    return value if re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", value) else ""
+
+
+def _ip(text: str) -> str:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return ""
+    return "" if address.is_unspecified else str(address)
+
+
+def ap_status(state: str) -> str:
+    """A listed AP is joined (``up``) unless its state column says otherwise."""
+    if not state:
+        return "up"
+    return AP_STATES.get(state.strip().lower(), "unknown")
+
+
+def aps_from_rows(rows: list[dict]) -> tuple[list[AccessPoint], dict[str, int]]:
+    """``show ap summary`` rows (AireOS or IOS-XE template) -> APs, and clients per AP MAC where printed.
+
+    An AP without a readable MAC is kept (with ``mac=""``) for the caller to judge: the
+    store keys APs by MAC, so :func:`interpret` leaves such rows out."""
+    aps, clients = [], {}
+    for row in rows:
+        mac = _mac(_s(row, "radio_mac")) or _mac(_s(row, "mac_address"))
+        if not (mac or _s(row, "ap_name")):
+            continue
+        aps.append(
+            AccessPoint(
+                mac=mac,
+                name=_s(row, "ap_name"),
+                model=_s(row, "ap_model"),
+                ip=_ip(_s(row, "ip_address")),
+                location=_s(row, "location"),
+                status=ap_status(_s(row, "state")),
+            )
+        )
+        if mac and _s(row, "clients").isdigit():
+            clients[mac] = int(_s(row, "clients"))
+    return aps, clients
+
+
+_ARUBA_UPTIME = re.compile(r"(\d+)([dhms])")
+_ARUBA_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def aruba_status(text: str) -> tuple[str, int | None]:
+    """ArubaOS ``show ap database`` Status: ``Up 2d:17h:8m:4s`` -> (``up``, seconds); ``Down`` -> (``down``, None)."""
+    words = text.split(None, 1)
+    state = words[0].lower() if words else ""
+    if state == "up":
+        parts = _ARUBA_UPTIME.findall(words[1]) if len(words) > 1 else []
+        return "up", sum(int(n) * _ARUBA_UNIT[u] for n, u in parts) if parts else None
+    return ("down", None) if state == "down" else ("unknown", None)
+
+
+def aruba_aps_from_rows(rows: list[dict]) -> list[AccessPoint]:
+    """ArubaOS ``show ap database [long]`` rows -> APs (the long form adds the wired MAC, the key
+    the Aruba SNMP profile uses, and the serial). ``N/A`` is empty."""
+    aps = []
+    for row in rows:
+        status, uptime = aruba_status(_s(row, "status"))
+        serial = _s(row, "serial")
+        aps.append(
+            AccessPoint(
+                mac=_mac(_s(row, "mac_address")),
+                name=_s(row, "ap_name"),
+                model=_s(row, "ap_model"),
+                serial="" if serial.upper() == "N/A" else serial,
+                ip=_ip(_s(row, "ip_address")),
+                status=status,
+                uptime_seconds=uptime,
+            )
+        )
+    return aps
+
+
+def wlans_from_rows(rows: list[dict]) -> list[Wlan]:
+    """``show wlan summary`` rows -> WLANs (id and SSID; the CLI gives no client count per WLAN)."""
+    out = []
+    for row in rows:
+        ident = _s(row, "wlanid")
+        ssid = _s(row, "ssid") or _s(row, "profile")
+        if ident.isdigit() and ssid:
+            out.append(Wlan(ssid=ssid, wlan_id=int(ident), clients=None))
+    return out
+
+
+_AIREOS_UPTIME = re.compile(r"(\d+)\s*(day|hr|hour|min|minute|sec|second)s?\b", re.I)
+_AIREOS_UNIT = {"day": 86400, "hr": 3600, "hour": 3600, "min": 60, "minute": 60, "sec": 1, "second": 1}
+
+
+def aireos_uptime_seconds(text: str) -> int | None:
+    """``109 days 16 hrs 33 mins 12 secs`` -> seconds; None when nothing is recognisable."""
+    parts = _AIREOS_UPTIME.findall(text or "")
+    if not parts:
+        return None
+    return sum(int(n) * _AIREOS_UNIT[unit.lower()] for n, unit in parts)
+
+
+_OBJECT_ID = re.compile(r"^System ObjectID\.+\s*([0-9.]+)\s*$", re.M)
+_AP_COUNT = re.compile(r"^\s*Number of APs[.:\s]+(\d+)\s*$", re.M)
+
+
+def system_from_sysinfo(rows: list[dict], raw: str) -> SystemInfo | None:
+    """AireOS ``show sysinfo`` -> SystemInfo (descr as the controller's SNMP sysDescr reads, plus the version)."""
+    if not rows:
+        return None
+    row = rows[0]
+    name, version = _s(row, "system_name"), _s(row, "product_version")
+    if not (name or version):
+        return None
+    match = _OBJECT_ID.search(raw)
+    seconds = aireos_uptime_seconds(_s(row, "system_up_time"))
+    return SystemInfo(
+        descr="Cisco Controller" + (f", Version {version}" if version else ""),
+        object_id=match.group(1).strip(".") if match else "",
+        uptime_ticks=None if seconds is None else (seconds * 100) % cli_parsers.TICKS_MODULUS,
+        name=name,
+    )
+
+
+def model_from_version(rows: list[dict]) -> str:
+    """IOS-XE ``show version``: the chassis model (``C9800-CL-K9``)."""
+    for row in rows:
+        hardware = row.get("hardware")
+        if isinstance(hardware, list) and hardware:
+            return str(hardware[0]).strip()
+        if isinstance(hardware, str) and hardware.strip():
+            return hardware.strip()
+    return ""
+
+
+def model_from_inventory(rows: list[dict]) -> str:
+    """AireOS ``show inventory``: the chassis PID (``AIR-CT5520-K9``)."""
+    for row in rows:
+        if _s(row, "pid") and (_s(row, "name").lower() == "chassis" or len(rows) == 1):
+            return _s(row, "pid")
+    return _s(rows[0], "pid") if rows else ""
+
+
+def reported_ap_count(raw: str) -> int | None:
+    match = _AP_COUNT.search(raw or "")
+    return int(match.group(1)) if match else None
+
+
+def assemble(device_type: str, outputs: dict[str, str]) -> WlcCliResult:
+    """Every command's raw output (by kind) -> a result; what fails to parse becomes an error. Pure."""
+    result = WlcCliResult(host="", port=0, device_type=device_type)
+
+    def fail(collector: str, reason: str, message: str) -> None:
+        result.errors.append(CollectorError(collector, reason, message))
+
+    interpret(device_type, outputs, result, fail)
+    return result
+
+
+def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, fail: Callable) -> None:
+    platform, profile = PLATFORMS[device_type]
+    commands = dict(COMMANDS[platform])
+    rows: dict[str, list[dict]] = {}
+    for kind, raw in outputs.items():
+        command = commands[kind]
+        try:
+            rows[kind] = parse_rows(platform, command, raw)
+        except cli_parsers.CliParseError as exc:
+            error = cli_parsers.device_error(raw)
+            why = f"the device rejected the command: {error}" if error else f"output not understood ({exc})"
+            fail(f"{name}.{kind}", "parse", f"{command}: {why}")
+    model, client_total = "", None
+    if "system" in rows:
+        if platform == "cisco_wlc_ssh":
+            result.system = system_from_sysinfo(rows["system"], outputs["system"])
+            total = _s(rows["system"][0], "number_active_clients") if rows["system"] else ""
+            client_total = int(total) if total.isdigit() else None
+        else:
+            result.system = cli_parsers.system_from_rows("cisco_ios", rows["system"])
+            if result.system is not None:
+                # minutes only: not precise enough to compare with the wall clock (see the module doc)
+                result.system = SystemInfo(result.system.descr, "", None, result.system.name)
+            model = model_from_version(rows["system"])
+        if result.system is None:
+            fail(f"{name}.system", "parse", f"{commands['system']}: nothing recognisable in the output")
+    if "model" in rows:
+        model = model_from_inventory(rows["model"])
+    aps, per_ap = aps_from_rows(rows.get("aps", []))
+    aps = [ap for ap in aps if ap.mac]  # the store keys APs by MAC
+    wlans = wlans_from_rows(rows.get("wlans", []))
+    for kind, found in (("aps", aps), ("wlans", wlans)):
+        raw = outputs.get(kind)
+        if kind in rows and not found and not _says_none(raw or ""):
+            lines = len([line for line in (raw or "").splitlines() if line.strip()])
+            fail(f"{name}.{kind}", "parse", f"{commands[kind]}: nothing recognisable in the output ({lines} lines)")
+            rows.pop(kind)
+    if all(kind in rows for kind in REQUIRED):
+        result.wlc = core.result(
+            profile,
+            model,
+            aps=aps,
+            wlans=wlans,
+            reported_ap_count=reported_ap_count(outputs.get("aps", "")),
+            reported_client_count=client_total,
+        )
+        result.ap_clients = per_ap
+
+
+_NONE_LINE = re.compile(
+    r"^\s*($|-{3,}|number of (aps|wlans)\b.*\b0\s*$|(ap name|wlan id|id)\s+\S.*$|[A-Z]{2,3}\s+=\s+.*$|global ap\b.*$)",
+    re.I,
+)
+
+
+def _says_none(raw: str) -> bool:
+    """An empty controller ("Number of APs: 0", headers only) is a valid answer, not garbage."""
+    return all(_NONE_LINE.match(line) for line in raw.splitlines())
+
+
+# -- SSH ---------------------------------------------------------------------------------------
+
+
+def _close(conn, device_type: str) -> None:
+    """Log out. netmiko's AireOS clean-up re-enables paging and then waits about 6 s for the
+    session to end; paging is per session on AireOS, so a plain ``logout`` is enough."""
+    if PLATFORMS.get(device_type, ("",))[0] == "cisco_wlc_ssh":
+
+        def cleanup(command: str = "logout") -> None:
+            conn.write_channel(command + conn.RETURN)
+
+        conn.cleanup = cleanup
+    ssh._close(conn)
+
+
+def collect(
+    host: str,
+    port: int,
+    device_type: str,
+    credentials: SshCredentials,
+    timeouts: ssh.CliTimeouts | None = None,
+    *,
+    enable_secret: str | None = None,
+    known_hosts: str | None = None,
+    label: str = "",
+) -> WlcCliResult:
+    """Log in to one controller over SSH and read its APs, WLANs and system; never raises.
+
+    The session is :func:`collectors.cli.run_session`'s (login, enable, time bounds, error
+    reasons, secrets kept out of messages); a command that fails is reported as ``wlc.<kind>``."""
+    timeouts = timeouts or ssh.CliTimeouts()
+    started = time.monotonic()
+    result = WlcCliResult(host=host, port=port, device_type=device_type, name=label)
+    where = f"{host}:{port}"
+    fail = ssh.recorder(result.errors, (credentials.password, enable_secret), label or where)
+    if device_type not in PLATFORMS:
+        fail(name, "internal", f"unsupported controller device_type {device_type!r} ({', '.join(sorted(PLATFORMS))})")
+        return result
+    platform = PLATFORMS[device_type][0]
+    outputs: dict[str, str] = {}
+    ssh.run_session(
+        host, port, device_type, credentials, timeouts, COMMANDS[platform],
+        lambda kind, command, raw, conn: outputs.__setitem__(kind, raw), fail, result.durations,
+        started=started, enable_secret=enable_secret if platform == "cisco_ios" else None,
+        known_hosts=known_hosts, prefix=name, close=functools.partial(_close, device_type=device_type),
+    )  # fmt: skip
+    try:
+        interpret(device_type, outputs, result, fail)
+    except Exception as exc:  # a parser bug is this device's error, not the pool's
+        log.exception("%s: could not interpret the controller's output", label or where)
+        fail(name, "internal", f"{type(exc).__name__}: {ssh._first_line(str(exc))}")
+    if result.wlc is None and not any(e.collector in ("cli", name) for e in result.errors):
+        fail(name, "parse", "no access point or WLAN list could be read")
+    result.duration = time.monotonic() - started
+    return result

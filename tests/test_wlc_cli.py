@@ -1,0 +1,376 @@
+"""Wireless controllers over SSH: AireOS and Catalyst 9800 CLI parsing, the fake controllers, the scheduler path.
+
+The fake controllers are real SSH servers on 127.0.0.1 (netmon/ssh_device.py)
+whose outputs are rendered from the same ControllerModel the SNMP agent
+(netmon/wlc_sim.py) serves, so one simulated controller is read both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from collectors.cli import CliTimeouts
+from collectors.wlc import cli as wlc_cli
+from inventory.model import Device, Inventory, Site
+from netmon import lab as lab_mod
+from netmon import wlc_cli_sim
+from netmon.config import Config
+from netmon.poller import Poller
+from netmon.privacy import Pseudonymizer
+from netmon.scheduler import Scheduler, poll_all
+from netmon.secrets import Secrets, SshCredentials
+from netmon.ssh_device import GARBAGE, FakeDevice, silent_port
+from netmon.store import DeviceRow, Store
+from netmon.wlc_sim import ControllerAgent, ControllerModel
+
+USER, PASSWORD = "netmon", "fake-wlc-password-7"
+CREDS = SshCredentials("wlc-ssh", USER, PASSWORD)
+P = Pseudonymizer(b"test-pseudonym-key-0123456789")
+SITES = ["city-hall", "library", "arena"]
+
+
+def _model(hostname: str = "wlc-city") -> ControllerModel:
+    # A slot of an hour: the population does not change between the SNMP and the SSH read.
+    return ControllerModel(hostname, SITES, aps_per_site=12, people=400, slot=3600.0)
+
+
+# -- parsing: what the sim renders, the parser reads back ---------------------------------------
+
+_word = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=10)
+_mac = st.lists(st.integers(0, 255), min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02x}" for x in b))
+_ap = st.builds(
+    wlc_cli_sim.SimAp,
+    mac=_mac,
+    name=st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=30),
+    location=st.builds(
+        lambda words, floor: " ".join(words) + (f", floor {floor}" if floor is not None else ""),
+        st.lists(_word, min_size=1, max_size=3),
+        st.none() | st.integers(0, 40),
+    ),
+    model=st.sampled_from(["AIR-AP3802I-E-K9", "C9120AXI-E", "AIR-CAP2702E-E-K9", "C9130AXE-B"]),
+    serial=st.just(""),
+    ip=st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(1, 254)).map(
+        lambda t: f"127.{t[0]}.{t[1]}.{t[2]}"
+    ),
+    up=st.booleans(),
+    clients=st.integers(0, 500),
+)
+_snapshot = st.builds(
+    wlc_cli_sim.Snapshot,
+    object_id=st.just("1.3.6.1.4.1.9.1.1279"),
+    model=st.sampled_from(["AIR-CT5520-K9", "AIR-CT3504-K9"]),
+    aps=st.lists(_ap, max_size=25, unique_by=lambda a: a.mac),
+    wlans=st.dictionaries(
+        st.integers(1, 512),
+        st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=32),
+        max_size=8,
+    ),
+    clients=st.integers(0, 100_000),
+    uptime_seconds=st.integers(0, 3 * 365 * 86400),
+)
+
+
+def _expected_aps(snap):
+    return sorted((a.mac, a.name, a.model, a.ip, a.location, "up") for a in snap.aps if a.up)
+
+
+def _got_aps(result):
+    return sorted((a.mac, a.name, a.model, a.ip, a.location, a.status) for a in result.wlc.aps)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_snapshot)
+def test_aireos_outputs_parse_back_to_what_the_controller_holds(snap):
+    outputs = wlc_cli_sim.aireos_outputs(snap, "wlc-x")
+    kinds = dict((command, kind) for kind, command in wlc_cli.COMMANDS["cisco_wlc_ssh"])
+    result = wlc_cli.assemble("cisco_wlc_ssh", {kinds[c]: text for c, text in outputs.items()})
+    assert result.errors == []
+    assert result.wlc.profile == "aireos" and result.wlc.controller_model == snap.model
+    assert _got_aps(result) == _expected_aps(snap)
+    assert result.ap_clients == {a.mac: a.clients for a in snap.aps if a.up}
+    assert [(w.wlan_id, w.ssid, w.clients) for w in result.wlc.wlans] == [
+        (i, s, None) for i, s in sorted(snap.wlans.items())
+    ]
+    assert result.wlc.reported_ap_count == len([a for a in snap.aps if a.up])
+    assert result.wlc.reported_client_count == snap.clients
+    assert result.system.uptime_ticks == snap.uptime_seconds * 100 % 2**32
+    assert result.system.name == "wlc-x" and result.system.object_id == snap.object_id
+
+
+BUILDING_A_1 = wlc_cli_sim.Snapshot(
+    "1.3.6.1.4.1.9.1.2391",
+    "C9800-40-K9",
+    [wlc_cli_sim.SimAp("00:3a:a0:00:00:01", "ap-1", "Building A 1", "C9120AXI-E", "", "127.0.0.9", True, 0)],
+    {1: "CityWiFi"},
+    0,
+    60,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_snapshot)
+@example(BUILDING_A_1)  # ntc-templates' 9800 template reads "A 1" as address and state: netmon's own does not
+def test_c9800_outputs_parse_back_keyed_by_the_radio_mac(snap):
+    outputs = wlc_cli_sim.c9800_outputs(snap, "wlc-x")
+    kinds = dict((command, kind) for kind, command in wlc_cli.COMMANDS["cisco_ios"])
+    result = wlc_cli.assemble("cisco_xe", {kinds[c]: text for c, text in outputs.items()})
+    assert result.errors == []
+    assert result.wlc.profile == "c9800" and result.wlc.controller_model == wlc_cli_sim.C9800_MODEL
+    assert _got_aps(result) == _expected_aps(snap)  # the Radio MAC, not the Ethernet MAC beside it
+    assert result.ap_clients == {}  # the 9800's summary has no client column
+    assert [(w.wlan_id, w.ssid) for w in result.wlc.wlans] == sorted(snap.wlans.items())
+    assert result.system.name == "wlc-x" and result.system.uptime_ticks is None  # minutes: too coarse
+
+
+@given(st.integers(0, 10 * 365 * 86400))
+def test_aireos_uptime_phrase(seconds):
+    d, rest = divmod(seconds, 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    assert wlc_cli.aireos_uptime_seconds(f"{d} days {h} hrs {m} mins {s} secs") == seconds
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["cisco_wlc_ssh", "cisco_xe"]),
+    st.sampled_from(["system", "aps", "wlans"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
+)
+def test_any_output_gives_a_result_or_a_parse_error_never_an_exception(device_type, kind, text):
+    snap = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [], {1: "CityWiFi"}, 0, 60)
+    render = wlc_cli_sim.aireos_outputs if device_type == "cisco_wlc_ssh" else wlc_cli_sim.c9800_outputs
+    platform = wlc_cli.PLATFORMS[device_type][0]
+    kinds = {command: k for k, command in wlc_cli.COMMANDS[platform]}
+    outputs = {kinds[c]: out for c, out in render(snap, "wlc-x").items()}
+    result = wlc_cli.assemble(device_type, {**outputs, kind: text})
+    assert all(e.reason == "parse" and e.collector == f"wlc.{kind}" for e in result.errors)
+    if kind != "system":
+        assert (result.wlc is None) == bool(result.errors)
+
+
+def test_an_empty_controller_is_an_answer_and_garbage_is_not():
+    empty = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [], {}, 0, 100)
+    for device_type, render in (("cisco_wlc_ssh", wlc_cli_sim.aireos_outputs), ("cisco_xe", wlc_cli_sim.c9800_outputs)):
+        platform = wlc_cli.PLATFORMS[device_type][0]
+        kinds = {command: kind for kind, command in wlc_cli.COMMANDS[platform]}
+        outputs = {kinds[c]: text for c, text in render(empty, "wlc-x").items()}
+        result = wlc_cli.assemble(device_type, outputs)
+        assert result.errors == [] and result.wlc.aps == () and result.wlc.wlans == ()
+        broken = wlc_cli.assemble(device_type, {**outputs, "aps": GARBAGE})
+        assert broken.wlc is None
+        assert [(e.collector, e.reason) for e in broken.errors] == [("wlc.aps", "parse")]
+        rejected = wlc_cli.assemble(device_type, {**outputs, "wlans": "% Invalid input detected at '^' marker.\n"})
+        assert rejected.wlc is None and "rejected" in rejected.errors[0].message
+
+
+# -- over SSH: one simulated controller read by SNMP and by SSH ---------------------------------
+
+
+def _snmp_read(model: ControllerModel, tmp_path):
+    from collectors.snmp.credentials import SnmpV2cCredentials
+
+    port = lab_mod.free_udp_port()
+    secrets = Secrets(snmp={"v2": SnmpV2cCredentials("v2", model.hostname)})
+    cfg = Config(db=tmp_path / "unused.db", optics_interval=0, hardware_interval=0, topology_interval=0)
+    device = DeviceRow(1, model.hostname, "127.0.0.1", port, "city-hall", "wlc", "v2", None, None)
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        try:
+            return await poller.poll(device)
+        finally:
+            poller.close()
+
+    with ControllerAgent(model, port):
+        result = asyncio.run(go())
+    assert result.wlc is not None, result.errors
+    return result
+
+
+def test_the_same_controller_over_snmp_and_over_ssh_gives_the_same_aps_and_wlans(tmp_path):
+    model = _model()
+    snmp = _snmp_read(model, tmp_path)
+    up = [a for a in snmp.wlc.aps if a.status == "up"]
+    assert len(up) < len(snmp.wlc.aps) == 36  # the simulation has an AP down: it shows as missing over SSH
+    per_ap = {}
+    for c in snmp.wlc.clients:
+        per_ap[c.ap_mac] = per_ap.get(c.ap_mac, 0) + 1
+
+    for device_type, behaviour in (
+        ("cisco_wlc_ssh", wlc_cli_sim.aireos_device(model, USER, PASSWORD)),
+        ("cisco_xe", wlc_cli_sim.c9800_device(model, USER, PASSWORD)),
+    ):
+        with FakeDevice(behaviour) as dev:
+            ssh = wlc_cli.collect("127.0.0.1", dev.port, device_type, CREDS, label=model.hostname)
+        assert ssh.errors == [], ssh.errors
+        fields = lambda aps: sorted((a.mac, a.name, a.model, a.ip, a.location, a.status) for a in aps)  # noqa: E731
+        assert fields(ssh.wlc.aps) == fields(up), device_type
+        assert [(w.wlan_id, w.ssid) for w in ssh.wlc.wlans] == [(w.wlan_id, w.ssid) for w in snmp.wlc.wlans]
+        assert ssh.system.name == snmp.system.name == model.hostname
+        if device_type == "cisco_wlc_ssh":
+            assert ssh.wlc.profile == snmp.wlc.profile == "aireos"
+            assert ssh.wlc.controller_model == snmp.wlc.controller_model
+            assert ssh.system.object_id == snmp.system.object_id
+            assert ssh.ap_clients == {a.mac: per_ap.get(a.mac, 0) for a in up}
+            assert ssh.wlc.reported_client_count == len(snmp.wlc.clients)
+            # AireOS's own login: User:/Password: on the shell, then paging off, as netmiko's driver does it
+            assert dev.commands[0] == "config paging disable"
+        else:
+            assert ssh.wlc.profile == "c9800"
+
+
+def test_aireos_refuses_a_wrong_password_on_its_second_login(tmp_path):
+    behaviour = wlc_cli_sim.aireos_device(_model(), USER, PASSWORD)
+    with FakeDevice(behaviour) as dev:
+        t = time.monotonic()
+        wrong = SshCredentials("x", USER, "not-the-password")
+        result = wlc_cli.collect("127.0.0.1", dev.port, "cisco_wlc_ssh", wrong, CliTimeouts(prompt=2.0), label="wlc-x")
+    assert result.wlc is None and time.monotonic() - t < 15
+    assert [e.collector for e in result.errors] == ["cli"] and result.errors[0].reason == "auth"
+    assert all("not-the-password" not in e.message for e in result.errors)
+
+
+# -- the scheduler: SSH-only controllers polled on their interval into the store -----------------
+
+
+def _setup(tmp_path, devices):
+    store = Store(tmp_path / "n.db")
+    store.import_inventory(Inventory(sites=[Site(s, "facility") for s in SITES], devices=devices))
+    secrets = Secrets(ssh={"wlc-ssh": CREDS}, privacy=P)
+    cfg = Config(
+        db=tmp_path / "n.db", interval=10, optics_interval=0, hardware_interval=0, topology_interval=0, cli_interval=0
+    )
+    return store, secrets, cfg
+
+
+def _ssh_wlc(hostname: str, port: int, platform: str) -> Device:
+    return Device(hostname, "127.0.0.1", "city-hall", "wlc", ssh_profile="wlc-ssh", platform=platform, ssh_port=port)
+
+
+def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_path):
+    aireos, c9800 = _model("wlc-aireos"), _model("wlc-9800")
+    with (
+        FakeDevice(wlc_cli_sim.aireos_device(aireos, USER, PASSWORD)) as a,
+        FakeDevice(wlc_cli_sim.c9800_device(c9800, USER, PASSWORD)) as c,
+        FakeDevice(wlc_cli_sim.aireos_device(_model("wlc-slow"), USER, PASSWORD, delay=1.0)) as slow,
+        silent_port(60) as dead_port,
+    ):
+        store, secrets, cfg = _setup(
+            tmp_path,
+            [
+                _ssh_wlc("wlc-aireos", a.port, "cisco_wlc_ssh"),
+                _ssh_wlc("wlc-9800", c.port, "cisco_xe"),
+                _ssh_wlc("wlc-slow", slow.port, "cisco_wlc_ssh"),  # a second before every answer
+                _ssh_wlc("wlc-dead", dead_port, "cisco_wlc_ssh"),  # TCP accepted, never an SSH banner
+            ],
+        )
+        stored: dict[str, float] = {}
+        record = store.record_wlc
+
+        def spy(device, *args, **kwargs):
+            stored[device.hostname] = time.monotonic() - t0
+            return record(device, *args, **kwargs)
+
+        store.record_wlc = spy
+
+        async def go():
+            poller = Poller(cfg, secrets)
+            scheduler = Scheduler(cfg, store, poller, spread=0)
+            scheduler.start()
+            try:
+                for _ in range(150):  # at most 15 s
+                    states = {d["hostname"]: d for d in store.device_states()}
+                    if len(stored) == 3 and states.get("wlc-dead", {}).get("up") == 0:
+                        break
+                    await asyncio.sleep(0.1)
+            finally:
+                scheduler.shutdown()
+                poller.close()
+
+        t0 = time.monotonic()
+        asyncio.run(go())
+    # The healthy controllers were stored while the dead one was still waiting for a banner (2.25 s)
+    # and the slow one was still answering; the slow one made it within its deadline.
+    assert set(stored) == {"wlc-aireos", "wlc-9800", "wlc-slow"}, stored
+    assert max(stored["wlc-aireos"], stored["wlc-9800"]) < 2.25 < 4.0 < stored["wlc-slow"], stored
+    states = {d["hostname"]: d for d in store.device_states()}
+    assert states["wlc-aireos"]["up"] == 1 and states["wlc-9800"]["up"] == 1 and states["wlc-slow"]["up"] == 1
+    assert states["wlc-dead"]["up"] == 0 and states["wlc-dead"]["last_error_reason"] == "timeout"
+    assert states["wlc-aireos"]["uptime_ticks"] >= 8_640_000 and states["wlc-9800"]["uptime_ticks"] is None
+    aps = store.access_points()
+    by_controller = {}
+    for ap in aps:
+        by_controller.setdefault(ap["controller"], []).append(ap)
+    assert len(by_controller["wlc-aireos"]) == len(by_controller["wlc-9800"]) == 35  # 36 APs, one not joined
+    assert {ap["site"] for ap in by_controller["wlc-aireos"]} == set(SITES)
+    assert all(ap["status"] == "up" for ap in aps)
+    assert "wlc-dead" not in by_controller
+    store.close()
+
+
+def test_netmon_poll_reads_an_ssh_only_controller(tmp_path):
+    with FakeDevice(wlc_cli_sim.aireos_device(_model("wlc-aireos"), USER, PASSWORD)) as a:
+        store, secrets, cfg = _setup(tmp_path, [_ssh_wlc("wlc-aireos", a.port, "cisco_wlc_ssh")])
+        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices(), 4))
+    assert results[0].up and results[0].errors == [] and results[0].wlc.profile == "aireos"
+    assert {(r.collector, r.error_reason) for r in results[0].runs} == {("cli", None), ("wlc", None)}
+    assert len(store.access_points()) == 35
+    store.close()
+
+
+def test_c9800_summaries_of_releases_before_17_9_parse_too():
+    """Up to 17.8 the 9800 prints Location before Country, IP Address and State; the header picks the form."""
+    raw = (
+        "Number of APs: 2\n\n"
+        "AP Name                            Slots    AP Model  Ethernet MAC    Radio MAC       Location"
+        "                          Country     IP Address                                 State\n" + "-" * 120 + "\n"
+        "ap-arena-01                       2      9120AXI   00a7.42e8.4011  00a7.42e8.b111  Building A 1"
+        "                      CA          127.30.0.1                                 Registered\n"
+        "ap-arena-02                       3      9130AXE   00a7.42f2.8622  00a7.42f3.cb22  default location"
+        "                  CA          2001:db8::22                               Registered\n"
+    )
+    aps, clients = wlc_cli.aps_from_rows(wlc_cli.parse_rows("cisco_ios", "show ap summary", raw))
+    assert [(a.mac, a.name, a.model, a.ip, a.location, a.status) for a in aps] == [
+        ("00:a7:42:e8:b1:11", "ap-arena-01", "9120AXI", "127.30.0.1", "Building A 1", "up"),
+        ("00:a7:42:f3:cb:22", "ap-arena-02", "9130AXE", "2001:db8::22", "default location", "up"),
+    ]
+    assert clients == {}
+
+
+def test_only_switch_platforms_get_the_switch_style_ssh_job(tmp_path):
+    """An AireOS controller's CLI is read by its poll; the 9800 (IOS-XE) also gets the switch-style collector."""
+    store, secrets, cfg = _setup(
+        tmp_path, [_ssh_wlc("wlc-aireos", 2222, "cisco_wlc_ssh"), _ssh_wlc("wlc-9800", 2223, "cisco_xe")]
+    )
+    cfg = Config(db=tmp_path / "n.db", interval=10, cli_interval=900)
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=60)
+        scheduler.start()
+        try:
+            return {job.id for job in scheduler.scheduler.get_jobs()}
+        finally:
+            scheduler.shutdown()
+            poller.close()
+
+    jobs = asyncio.run(go())
+    assert {"poll:wlc-aireos", "poll:wlc-9800", "cli:wlc-9800"} <= jobs and "cli:wlc-aireos" not in jobs
+    store.close()
+
+
+def test_the_inventory_accepts_an_ssh_only_aireos_controller(tmp_path):
+    from inventory.yaml_file import load
+
+    path = tmp_path / "inventory.yml"
+    path.write_text(
+        "sites: [{name: city-hall, kind: office}]\n"
+        "devices:\n"
+        "  - {hostname: wlc-1, address: 127.0.0.5, site: city-hall, role: wlc, ssh: noc, platform: cisco_wlc_ssh}\n"
+    )
+    device = load(path, snmp_profiles=[], ssh_profiles=["noc"]).devices[0]
+    assert (device.snmp_profile, device.ssh_profile, device.platform) == (None, "noc", "cisco_wlc_ssh")
