@@ -31,7 +31,7 @@ from collectors.observations import (
     SystemInfo,
 )
 from inventory.model import Device, Inventory
-from netmon import wifi
+from netmon import usage, wifi
 from netmon.counters import CounterSample, counter_delta, rebooted
 
 COUNTERS = (
@@ -218,6 +218,8 @@ CREATE TABLE optics (
 """,
     # 3: Wi-Fi: access points, per-AP/SSID client samples, client sessions (pseudonymised)
     wifi.MIGRATION,
+    # 4: daily Wi-Fi usage aggregates for the planners' reports (kept when raw sessions are pruned)
+    usage.MIGRATION,
 ]
 
 
