@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from netmon import hll
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ UNKNOWN_REALM = "(unknown)"
 # Sessions this far outside the day are read too, so a visit joined across midnight is joined the same
 # way on both days.
 MARGIN = 6 * 3600.0
+# Days read and replaced per transaction: a week of a city's sessions is a few tens of thousands of rows.
+CHUNK_DAYS = 7
 
 MIGRATION = """
 CREATE TABLE usage_days (
@@ -73,6 +77,15 @@ CREATE TABLE usage_daily (
     eduroam_users INTEGER NOT NULL,
     clients_hll BLOB NOT NULL,
     PRIMARY KEY (day, site, ssid)
+);
+CREATE TABLE usage_site_daily (
+    day TEXT NOT NULL,
+    site TEXT NOT NULL,
+    clients INTEGER NOT NULL,
+    peak_clients INTEGER NOT NULL,
+    peak_hour INTEGER,
+    clients_hll BLOB NOT NULL,
+    PRIMARY KEY (day, site)
 );
 CREATE TABLE usage_daily_realm (
     day TEXT NOT NULL,
@@ -107,7 +120,7 @@ CREATE TABLE usage_ap_daily (
 );
 """
 
-TABLES = ("usage_daily", "usage_daily_realm", "usage_hourly", "usage_ap_daily")
+TABLES = ("usage_daily", "usage_site_daily", "usage_daily_realm", "usage_hourly", "usage_ap_daily")
 
 
 def local_zone(name: str | None = None) -> ZoneInfo:
@@ -316,6 +329,7 @@ def merge_visits(rows: Iterable[Row], site_names: dict[int, str]) -> list[Visit]
 @dataclass
 class DayRows:
     daily: list[tuple] = field(default_factory=list)
+    site: list[tuple] = field(default_factory=list)  # all SSIDs: a site's own distinct clients and peak
     realm: list[tuple] = field(default_factory=list)
     hourly: list[tuple] = field(default_factory=list)
     ap: list[tuple] = field(default_factory=list)
@@ -393,6 +407,11 @@ def aggregate_day(
     for key, users in sorted(realm_users.items()):
         out.realm.append((day, *key, realm_sessions[key], len(users), hll.pack(hll.sketch(users, hll_cache))))
     for site, by_client in sorted(site_clients.items()):
+        top, at = peak(_per_client(by_client))
+        out.site.append((
+            day, site, len(by_client), top, slots.hours[slots.index(at)] if at is not None else None,
+            hll.pack(hll.sketch(by_client, hll_cache)),
+        ))  # fmt: skip
         present: dict[int, set] = defaultdict(set)
         seconds: dict[int, float] = defaultdict(float)
         for client, ivs in by_client.items():
@@ -410,7 +429,8 @@ def aggregate_day(
         if mac in sample_peaks and sample_peaks[mac][0] > top:
             top, at = sample_peaks[mac]
         name, known_site = ap_info.get(mac, ("", None))
-        site = ap_site[mac].most_common(1)[0][0] if ap_site[mac] else known_site or UNASSIGNED
+        # the site most of its visits were at (an AP moved that day: the first such site by name)
+        site = max(sorted(ap_site[mac].items()), key=lambda kv: kv[1])[0] if ap_site[mac] else known_site or UNASSIGNED
         out.ap.append((
             day, mac, name or "(unnamed AP)", site, ap_sessions[mac], len(by_client), measure(ivs) / 3600, top,
             slots.hours[slots.index(at)] if at is not None else None,
@@ -482,7 +502,13 @@ def rebuild(
     now: float | None = None,
     progress: Callable[[date], None] | None = None,
 ) -> RebuildResult:
-    """Aggregate every day from ``first`` to ``last`` (local), each in its own transaction."""
+    """Aggregate every local day from ``first`` to ``last``.
+
+    Days go in chunks of :data:`CHUNK_DAYS`: one transaction reads the chunk's sessions (with margins) and
+    replaces each of its days' rows, so every day is replaced whole or not at all.
+    """
+    from netmon import usage_arrays
+
     t0 = time.perf_counter()
     now = time.time() if now is None else now
     conn = store.conn
@@ -493,36 +519,53 @@ def rebuild(
         r[0]: (r[1], site_names.get(r[2]))
         for r in conn.execute("SELECT mac, name, site_id FROM access_points ORDER BY last_seen")
     }
-    cache: dict = {}
+    tables = usage_arrays.Tables.new()
     result = RebuildResult()
-    for day in days(first, last):
-        key = day.isoformat()
-        lo, hi = day_window(day, tz)
+    todo = days(first, last)
+    for k in range(0, len(todo), CHUNK_DAYS):
+        chunk = todo[k : k + CHUNK_DAYS]
+        lo, hi = day_window(chunk[0], tz)[0], day_window(chunk[-1], tz)[1]
         with store.transaction() as c:
-            state = c.execute("SELECT pruned FROM usage_days WHERE day = ?", (key,)).fetchone()
-            if state is not None and state[0]:
-                result.skipped_pruned.append(key)
-                continue
+            pruned = {
+                r[0]
+                for r in c.execute(
+                    "SELECT day FROM usage_days WHERE pruned = 1 AND day >= ? AND day <= ?",
+                    (chunk[0].isoformat(), chunk[-1].isoformat()),
+                )
+            }
             rows = fetch(c, lo, hi, lookback, has_radius)
-            visits = merge_visits(rows, site_names)
-            agg = aggregate_day(key, lo, hi, Slots.of(lo, hi, tz), visits, ap_info, _sample_peaks(c, lo, hi), cache)
-            for table in TABLES:
-                c.execute(f"DELETE FROM {table} WHERE day = ?", (key,))
-            c.executemany(f"INSERT INTO usage_daily VALUES ({_marks(12)})", agg.daily)
-            c.executemany(f"INSERT INTO usage_daily_realm VALUES ({_marks(7)})", agg.realm)
-            c.executemany(f"INSERT INTO usage_hourly VALUES ({_marks(6)})", agg.hourly)
-            c.executemany(f"INSERT INTO usage_ap_daily VALUES ({_marks(9)})", agg.ap)
-            c.execute(
-                "INSERT OR REPLACE INTO usage_days (day, tz, built_at, complete, pruned, source_sessions) "
-                "VALUES (?, ?, ?, ?, 0, ?)",
-                (key, tz.key, now, int(now >= hi), len(rows)),
-            )
-        result.days.append(key)
+            arrays = usage_arrays.visit_arrays(rows, site_names, tables)
+            for day in chunk:
+                key = day.isoformat()
+                if key in pruned:
+                    result.skipped_pruned.append(key)
+                    continue
+                d_lo, d_hi = day_window(day, tz)
+                agg = usage_arrays.aggregate(
+                    key, d_lo, d_hi, Slots.of(d_lo, d_hi, tz), arrays, tables, ap_info, _sample_peaks(c, d_lo, d_hi)
+                )
+                _replace(c, key, agg, tz, now, d_hi, int(np.count_nonzero((arrays.s < d_hi) & (arrays.e >= d_lo))))
+                result.days.append(key)
+                if progress is not None:
+                    progress(day)
         result.source_sessions += len(rows)
-        if progress is not None:
-            progress(day)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _replace(c, key: str, agg: DayRows, tz: ZoneInfo, now: float, hi: float, sessions: int) -> None:
+    for table in TABLES:
+        c.execute(f"DELETE FROM {table} WHERE day = ?", (key,))
+    c.executemany(f"INSERT INTO usage_daily VALUES ({_marks(12)})", agg.daily)
+    c.executemany(f"INSERT INTO usage_site_daily VALUES ({_marks(6)})", agg.site)
+    c.executemany(f"INSERT INTO usage_daily_realm VALUES ({_marks(7)})", agg.realm)
+    c.executemany(f"INSERT INTO usage_hourly VALUES ({_marks(6)})", agg.hourly)
+    c.executemany(f"INSERT INTO usage_ap_daily VALUES ({_marks(9)})", agg.ap)
+    c.execute(
+        "INSERT OR REPLACE INTO usage_days (day, tz, built_at, complete, pruned, source_sessions) "
+        "VALUES (?, ?, ?, ?, 0, ?)",
+        (key, tz.key, now, int(now >= hi), sessions),
+    )
 
 
 def _marks(n: int) -> str:

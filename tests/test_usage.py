@@ -9,7 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from netmon import config as config_mod
@@ -98,6 +98,8 @@ def test_unique_clients_sessions_hours_bytes_and_peak(store):
     assert hll.estimate(hll.unpack(lib["clients_hll"])) == 3
     arena = d[("arena", "CityWiFi")]
     assert (arena["clients"], arena["sessions"], arena["peak_clients"], arena["peak_hour"]) == (1, 1, 1, 20)
+    site = {r["site"]: r for r in rows(store, "usage_site_daily")}
+    assert (site["central-library"]["clients"], site["central-library"]["peak_clients"]) == (3, 3)
     hourly = {(r["site"], r["hour"]): r for r in rows(store, "usage_hourly")}
     assert hourly[("central-library", 9)]["clients"] == 3
     assert hourly[("central-library", 9)]["connected_hours"] == pytest.approx(1 + 0.5)
@@ -148,6 +150,16 @@ def test_eduroam_sessions_and_unique_users_per_realm(store):
     assert (edu["eduroam_sessions"], edu["eduroam_users"], edu["clients"]) == (5, 3, 4)
     realms = {r["realm"]: (r["sessions"], r["users"]) for r in rows(store, "usage_daily_realm")}
     assert realms == {"uni.example": (2, 1), "college.example": (2, 1), usage.UNKNOWN_REALM: (1, 1)}
+
+
+def test_a_site_counts_a_client_once_across_ssids_and_peaks_over_all_of_them(store):
+    add_wifi(store, "c1", at(9), at(10))
+    add_wifi(store, "c1", at(11), at(12), ssid="eduroam", realm="uni.example")
+    add_wifi(store, "c2", at(11.5), at(12))
+    usage.rebuild(store, DAY, DAY, UTC)
+    site = rows(store, "usage_site_daily")[0]
+    assert (site["clients"], site["peak_clients"], site["peak_hour"]) == (2, 2, 11)
+    assert sum(r["clients"] for r in daily(store).values()) == 3  # per SSID, c1 is in both
 
 
 def test_radius_sessions_merge_without_double_counting(store):
@@ -348,3 +360,68 @@ def test_migration_leaves_other_tables_alone(tmp_path):
     s.close()
     with pytest.raises(sqlite3.OperationalError):
         sqlite3.connect(tmp_path / "a.db").execute("SELECT * FROM radius_sessions")
+
+
+def _source_row(t: tuple) -> tuple:
+    edu = t[2] == "eduroam"
+    return (t[0], t[1], t[2], t[3], t[4], at(t[5] / 4), at((t[5] + t[6]) / 4), t[7], int(edu), t[8] if edu else None,
+            t[9])  # fmt: skip
+
+
+source_rows = st.lists(
+    st.tuples(
+        st.sampled_from("wr"),
+        st.sampled_from(["c1", "c2", "c3", "c4"]),
+        st.sampled_from(["CityWiFi", "eduroam"]),
+        st.sampled_from(["", "ap1", "ap2"]),
+        st.sampled_from([None, 1, 2]),
+        st.integers(-30, 100),
+        st.integers(0, 40),
+        st.integers(0, 1000),
+        st.sampled_from([None, "uni.example", "college.example"]),
+        st.sampled_from([None, "u1", "u2"]),
+    ).map(_source_row),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(source_rows)
+@example(
+    [  # one client's sessions touching at 10:00, and a RADIUS session joining two of the controller's
+        ("w", "c1", "CityWiFi", "ap1", 1, at(9), at(10), 5, 0, None, None),
+        ("w", "c1", "CityWiFi", "ap1", 1, at(10), at(11), 5, 0, None, None),
+        ("w", "c2", "eduroam", "ap2", 1, at(9), at(9.5), 5, 1, "uni.example", None),
+        ("w", "c2", "eduroam", "ap2", 1, at(10), at(10.5), 5, 1, "uni.example", None),
+        ("r", "c2", "eduroam", "", None, at(9.25), at(10.25), 50, 1, "uni.example", "u1"),
+    ]
+)
+def test_array_aggregation_equals_the_definition(rows_):
+    """netmon.usage_arrays (what rebuild runs) gives exactly the rows of usage.aggregate_day (the definition)."""
+    from netmon import usage_arrays
+
+    sites = {1: "central-library", 2: "arena"}
+    lo, hi = usage.day_window(DAY, UTC)
+    slots = usage.Slots.of(lo, hi, UTC)
+    ap_info = {"ap1": ("ap-lib-01", "central-library")}
+    samples = {"ap2": (3, at(7.5))}
+    want = usage.aggregate_day("d", lo, hi, slots, usage.merge_visits(rows_, sites), ap_info, samples)
+    tables = usage_arrays.Tables.new()
+    got = usage_arrays.aggregate("d", lo, hi, slots, usage_arrays.visit_arrays(rows_, sites, tables), tables,
+                                 ap_info, samples)  # fmt: skip
+
+    def same(a, b, rounded=()):
+        assert len(a) == len(b), (a, b)
+        for x, y in zip(a, b, strict=True):
+            assert len(x) == len(y)
+            for n, (u, v) in enumerate(zip(x, y, strict=True)):
+                if n in rounded:  # bytes: rounded sums of fractions, summed in another order
+                    assert abs(u - v) <= 1, (x, y)
+                elif isinstance(u, float) or isinstance(v, float):
+                    assert u == pytest.approx(v, abs=1e-9), (x, y)
+                else:
+                    assert u == v and type(u) is type(v), (x, y)
+
+    same(want.daily, got.daily, rounded=(6,))
+    for part in ("site", "realm", "hourly", "ap"):
+        same(getattr(want, part), getattr(got, part))
