@@ -164,7 +164,7 @@ def synthesise(
     for s in sites:
         if not aps_by_site[s["name"]]:
             aps_by_site[s["name"]] = [""]  # a site without APs on the controller: sessions with no AP
-        w = 1.0 / np.arange(1, len(aps_by_site[s["name"]]) + 1) ** 1.1
+        w = 1.0 / np.arange(1, len(aps_by_site[s["name"]]) + 1) ** 0.75
         rng.shuffle(w)
         ap_weights[s["name"]] = w / w.sum()
     pdfs = {k: (_hour_pdf(wd), _hour_pdf(we)) for k, (wd, we) in PROFILES.items()}

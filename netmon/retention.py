@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -29,17 +29,6 @@ class PruneResult:
     aggregated_first: list[str] = field(default_factory=list)
     deleted: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
-
-
-def _runs(dates: list[date]) -> list[tuple[date, date]]:
-    """Consecutive dates as (first, last) ranges."""
-    out: list[list[date]] = []
-    for d in sorted(dates):
-        if out and d == out[-1][1] + timedelta(days=1):
-            out[-1][1] = d
-        else:
-            out.append([d, d])
-    return [(a, b) for a, b in out]
 
 
 def prune(store: Store, keep_days: int, tz: ZoneInfo, now: float | None = None, dry_run: bool = False) -> PruneResult:
@@ -74,7 +63,7 @@ def prune(store: Store, keep_days: int, tz: ZoneInfo, now: float | None = None, 
     result.aggregated_first = [d.isoformat() for d in todo]
     if dry_run:
         return result
-    for first, last in _runs(todo):
+    for first, last in usage.runs(todo):
         usage.rebuild(store, first, last, tz, now=now)
     with store.transaction() as c:
         for table, (_, delete_sql) in queries.items():

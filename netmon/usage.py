@@ -584,6 +584,17 @@ def incomplete_days(store: Store, first: date, last: date) -> list[date]:
     return [d for d in days(first, last) if d.isoformat() not in done]
 
 
+def runs(dates: list[date]) -> list[tuple[date, date]]:
+    """Consecutive dates as (first, last) ranges."""
+    out: list[list[date]] = []
+    for d in sorted(dates):
+        if out and d == out[-1][1] + timedelta(days=1):
+            out[-1][1] = d
+        else:
+            out.append([d, d])
+    return [(a, b) for a, b in out]
+
+
 def recent(store: Store, tz: ZoneInfo, now: float | None = None) -> RebuildResult:
     """The scheduler's job: yesterday (late sessions closing) and today so far."""
     now = time.time() if now is None else now
