@@ -39,6 +39,10 @@ class Table:
     rows: list[list] = field(default_factory=list)
     note: str = ""
     row_kinds: list[str] = field(default_factory=list)  # for columns of kind "row": each row says its own
+    labels: dict[str, str] = field(default_factory=dict)  # shorter headers on the page and in the PDF
+
+    def label(self, column: str) -> str:
+        return self.labels.get(column, column.replace("_", " "))
 
     def kind(self, row: int, col: int) -> str:
         kind = self.kinds[col]
@@ -245,7 +249,12 @@ def _sites(report: Report, now: dict, before: dict) -> None:
          "hours_change", "minutes_per_session", "bytes", "peak_concurrent", "peak_day", "peak_hour",
          "eduroam_share"],
         ["text", "int", "change", "int", "change", "hours", "change", "float", "bytes", "int", "day", "int", "pct"],
-        note="Change: against the previous period of the same length. Peak: most clients connected at once.",
+        note="Δ: change against the previous period of the same length. Peak: most clients connected at once "
+        "(local day and hour).",
+        labels={"unique_clients": "unique clients", "clients_change": "Δ", "sessions_change": "Δ",
+                "connected_hours": "hours", "hours_change": "Δ", "minutes_per_session": "min/session",
+                "bytes": "data", "peak_concurrent": "peak", "peak_day": "peak day", "peak_hour": "hour",
+                "eduroam_share": "eduroam"},
     )  # fmt: skip
     for site, s in sorted(now["sites"].items(), key=lambda kv: -kv[1].get("sessions", 0)):
         b = before["sites"].get(site, {})

@@ -73,7 +73,7 @@ document.querySelectorAll("table.sortable th").forEach(function (th, col) {
 
 def _table(t: Table) -> str:
     head = "".join(
-        f'<th scope=col class="{"text" if k in ("text", "day") else ""}">{escape(c.replace("_", " "))}</th>'
+        f'<th scope=col class="{"text" if k in ("text", "day") else ""}" title="{escape(c)}">{escape(t.label(c))}</th>'
         for c, k in zip(t.columns, t.kinds, strict=True)
     )
     body = []
@@ -81,7 +81,7 @@ def _table(t: Table) -> str:
         cells = []
         for j, value in enumerate(row):
             kind = t.kind(i, j)
-            cls = "text" if kind in ("text", "day") else ""
+            cls = "text" if kind in ("text", "day") and t.kinds[j] != "row" else ""
             if kind == "change" and value is not None:
                 cls = "up" if value > 0 else "down" if value < 0 else ""
             cells.append(f'<td class="{cls}" data-v="{escape(sort_key(value, kind))}">{escape(show(value, kind))}</td>')

@@ -39,7 +39,7 @@ def _table_pages(pdf: PdfPages, title: str, table: Table) -> None:
         base = n * ROWS_PER_PAGE
         cells = [[show(v, table.kind(base + i, j)) if table.rows else v for j, v in enumerate(r)]
                  for i, r in enumerate(chunk)]  # fmt: skip
-        t = ax.table(cellText=cells, colLabels=[c.replace("_", " ") for c in table.columns], loc="upper center",
+        t = ax.table(cellText=cells, colLabels=[table.label(c) for c in table.columns], loc="upper center",
                      cellLoc="left", colLoc="left")  # fmt: skip
         t.auto_set_font_size(False)
         t.set_fontsize(8)
@@ -73,7 +73,7 @@ def render(report: Report) -> bytes:
             table = report.tables[name]
             if chart and chart in figures:
                 chart_fig = figures[chart]
-                chart_fig.set_size_inches(A4[0], min(A4[1], max(3.6, chart_fig.get_size_inches()[1])))
+                chart_fig.set_size_inches(*A4)  # every page A4 landscape: the layout re-flows to fill it
                 chart_fig.suptitle(title, x=0.02, ha="left", fontsize=14, weight="bold")
                 pdf.savefig(chart_fig)
             if not (chart and (name == "heatmap" or len(table.rows) > LONG_TABLE)):
