@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from netmon import usage
 from netmon.privacy import Pseudonymizer
 from netmon.reports import build
 from netmon.store import Store
@@ -214,6 +215,13 @@ def test_report_command_aggregates_missing_days_first(city, tmp_path):
     assert int({r["measure"]: r for r in read_zip(out)["totals"]}["sessions"]["value"]) == 196
     built = {r[0] for r in city.store.conn.execute("SELECT day FROM usage_days")}
     assert "2026-05-04" in built and "2026-05-17" in built  # the previous period too
+
+
+def test_a_change_of_time_zone_is_said(city, tmp_path):
+    usage.rebuild(city.store, FIRST, FIRST, ZoneInfo("America/Toronto"))
+    t = read_zip(city.write("csv", tmp_path / "r.zip"))
+    notes = [r["value"] for r in t["about"] if r["key"] == "note"]
+    assert any("1 days of this period were aggregated in time zone America/Toronto" in n for n in notes)
 
 
 def test_report_survives_retention(city, tmp_path):

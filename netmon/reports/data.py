@@ -144,6 +144,15 @@ def load(conn, first: date, last: date, sites: list[str], threshold: int, timezo
     _eduroam(report, conn, where, args)
     _aps(report, conn, where, args)
     _growth(report, now, before)
+    zones = conn.execute(
+        "SELECT tz, count(*) FROM usage_days WHERE day >= ? AND day <= ? AND tz != ? GROUP BY tz",
+        (first.isoformat(), last.isoformat(), timezone),
+    ).fetchall()
+    for zone, count in zones:
+        report.notes.append(
+            f"{count} days of this period were aggregated in time zone {zone}, not {timezone}: "
+            "`netmon usage rebuild` does them again (days whose sessions were pruned stay as they are)."
+        )
     report.notes += [
         f"Days and hours are local to {timezone}. The previous period is {prev_first} .. {prev_last} "
         f"({n} days{'' if before['rows'] else ', no data'}).",
