@@ -286,3 +286,36 @@ def test_chromium_shows_every_chart(city, tmp_path):
         if cid == "chart-heatmap":
             colour = (region.max(axis=2) - region.min(axis=2)) > 60
             assert colour.mean() > 0.05, "the heat map has no colour"
+
+
+SORT_PROBE = """
+<script>
+window.addEventListener("load", function () {
+  var table = document.getElementById("t-sites"), out = {};
+  function column(n) {
+    return Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.cells[n].textContent; });
+  }
+  var heads = table.querySelectorAll("th");
+  heads[0].click(); out.site_first_click = column(0);
+  heads[0].click(); out.site_second_click = column(0);
+  heads[3].click(); out.sessions_first_click = column(3);
+  heads[2].click(); out.change_first_click = column(2);
+  var pre = document.createElement("pre"); pre.id = "sorted"; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+@pytest.mark.integration
+def test_chromium_sorts_the_site_table(city, tmp_path):
+    page = city.write("html", tmp_path / "r.html")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", SORT_PROBE + "</body>"))
+    dom = chromium("--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    got = json.loads(re.search(r'<pre id="sorted">(.*?)</pre>', dom.stdout, re.S).group(1).replace("&quot;", '"'))
+    assert got["site_first_click"] == ["central-library", "arena-west"]  # descending
+    assert got["site_second_click"] == ["arena-west", "central-library"]
+    assert got["sessions_first_click"] == ["161", "35"]  # by number, largest first
+    assert got["change_first_click"] == ["+76.9 %", "+0.0 %"]  # 23 library clients against 13, the arena's 5 and 5

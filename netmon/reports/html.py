@@ -53,9 +53,9 @@ footer { margin-top: 36px; color: #5b646e; font-size: 12.5px; }
 
 # Click a column header to sort by it (numbers by value, text alphabetically); click again to reverse.
 JS = """
-document.querySelectorAll("table.sortable th").forEach(function (th, col) {
+document.querySelectorAll("table.sortable th").forEach(function (th) {
   th.addEventListener("click", function () {
-    var table = th.closest("table"), body = table.tBodies[0];
+    var table = th.closest("table"), body = table.tBodies[0], col = th.cellIndex;
     var down = th.getAttribute("aria-sort") !== "descending";
     table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", down ? "descending" : "ascending");
