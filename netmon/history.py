@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -114,8 +115,6 @@ def synthesise(
     now: float | None = None,
 ) -> History:
     """Write ``days`` days of sessions ending with ``last`` (default: yesterday, local)."""
-    import time
-
     now = time.time() if now is None else now
     last = last or usage.local_day(now, tz) - timedelta(days=1)
     first = last - timedelta(days=days - 1)

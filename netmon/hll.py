@@ -23,7 +23,7 @@ _ALPHA = 0.7213 / (1 + 1.079 / M)
 _REST_BITS = 64 - P
 
 
-def _index_rank(key: str) -> tuple[int, int]:
+def index_rank(key: str) -> tuple[int, int]:
     x = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
     rest = x & ((1 << _REST_BITS) - 1)
     return x >> _REST_BITS, _REST_BITS - rest.bit_length() + 1
@@ -36,7 +36,7 @@ def sketch(keys: Iterable[str], cache: dict[str, tuple[int, int]] | None = None)
     for key in keys:
         pair = cache.get(key) if cache is not None else None
         if pair is None:
-            pair = _index_rank(key)
+            pair = index_rank(key)
             if cache is not None:
                 cache[key] = pair
         idx.append(pair[0])

@@ -50,7 +50,7 @@ class Codes:
                 index[x] = len(self.values)
                 self.values.append(x)
             if self.with_hll:
-                new = [hll._index_rank(v) for v in self.values[len(self.hll_index) :]]
+                new = [hll.index_rank(v) for v in self.values[len(self.hll_index) :]]
                 self.hll_index = np.concatenate([self.hll_index, np.array([p[0] for p in new], dtype=np.intp)])
                 self.hll_rank = np.concatenate([self.hll_rank, np.array([p[1] for p in new], dtype=np.uint8)])
         return np.fromiter(map(index.__getitem__, items), dtype=np.int64, count=len(items))
