@@ -28,6 +28,10 @@ setup(
         # SSH collection: netmiko drives the CLI, ntc-templates' TextFSM templates parse it.
         "netmiko>=4.4,<5",
         "ntc-templates>=7",
+        # Planners' reports: charts rendered offline (Agg backend) into the HTML and the PDF;
+        # numpy also holds the HyperLogLog sketches of distinct clients.
+        "matplotlib>=3.7",
+        "numpy>=1.24",
     ],
     extras_require={
         # The lab (snmpsim agents) and the test tools.

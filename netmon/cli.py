@@ -116,7 +116,36 @@ def build_parser() -> argparse.ArgumentParser:
     ev = db_sub.add_parser("events", help="print the most recent events")
     ev.add_argument("-n", type=int, default=30)
     ev.set_defaults(func=cmd_db_events)
+    ret = db_sub.add_parser(
+        "retention",
+        help="prune raw Wi-Fi sessions and samples older than N days (aggregated first; open sessions kept)",
+    )
+    ret.add_argument("--days", type=int, help="days of raw data to keep (default: retention_days, 90)")
+    ret.add_argument("--dry-run", action="store_true", help="only say what would be aggregated and deleted")
+    ret.set_defaults(func=cmd_db_retention)
     db.set_defaults(func=lambda a: db.print_help() or EXIT_BAD_INPUT)
+
+    use = sub.add_parser("usage", help="daily Wi-Fi usage aggregates")
+    use_sub = use.add_subparsers(title="usage commands", metavar="ACTION")
+    rb = use_sub.add_parser("rebuild", help="aggregate sessions into daily usage for local days FROM..TO (idempotent)")
+    rb.add_argument("--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD or 'today'")
+    rb.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, YYYY-MM-DD or 'today'")
+    rb.set_defaults(func=cmd_usage_rebuild)
+    use.set_defaults(func=lambda a: use.print_help() or EXIT_BAD_INPUT)
+
+    rep = sub.add_parser("report", help="reports for planners")
+    rep_sub = rep.add_subparsers(title="reports", metavar="REPORT")
+    wifi = rep_sub.add_parser("wifi", help="Wi-Fi usage report for a period: HTML, CSV tables (zip) or PDF")
+    wifi.add_argument("--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD")
+    wifi.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, YYYY-MM-DD")
+    wifi.add_argument("--site", action="append", default=[], help="only this site (repeat for several)")
+    wifi.add_argument("--format", choices=("html", "csv", "pdf"), default="html")
+    wifi.add_argument("--out", required=True, help="file to write (csv: a .zip of one table per section)")
+    wifi.add_argument(
+        "--capacity-threshold", type=int, help="peak clients per AP that make a hot spot (default: configuration)"
+    )
+    wifi.set_defaults(func=cmd_report_wifi)
+    rep.set_defaults(func=lambda a: rep.print_help() or EXIT_BAD_INPUT)
 
     demo = sub.add_parser("demo", help="build the simulated city lab on loopback and run netmon against it")
     demo.add_argument("--dir", default=".netmon-lab", help="lab folder (default .netmon-lab)")
@@ -131,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS:PORT|off",
         help="also run Prometheus (when installed) there, scraping netmon with its rules (default 127.0.0.1:9090)",
     )
+    demo.add_argument(
+        "--history", type=int, default=0, metavar="DAYS",
+        help="first synthesise DAYS of past Wi-Fi sessions for the lab city (365: a year) and aggregate them",
+    )  # fmt: skip
+    demo.add_argument("--no-run", action="store_true", help="build the lab (and its history), then exit")
     demo.set_defaults(func=cmd_demo)
     return p
 
@@ -348,6 +382,80 @@ def cmd_db_events(args) -> int:
     return 0
 
 
+def parse_day(text: str, tz=None):
+    from datetime import date
+
+    from netmon import usage
+
+    if text == "today":
+        return usage.local_day(time.time(), tz or usage.local_zone())
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"not a date: {text!r} (YYYY-MM-DD)") from None
+
+
+def _period(args, tz):
+    first, last = parse_day(args.first, tz), parse_day(args.last, tz)
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    if (last - first).days > 3660:
+        raise UserError("a period of at most ten years")
+    return first, last
+
+
+def cmd_usage_rebuild(args) -> int:
+    from netmon import usage
+
+    cfg, store = config_and_store(args)
+    tz = cfg.zone()
+    first, last = _period(args, tz)
+    done = usage.rebuild(store, first, last, tz)
+    print(f"aggregated {len(done.days)} days ({tz.key}) from {done.source_sessions} sessions in {done.seconds:.1f} s")
+    if done.skipped_pruned:
+        print(
+            f"kept {len(done.skipped_pruned)} days as they are: their raw sessions were pruned "
+            f"({done.skipped_pruned[0]} .. {done.skipped_pruned[-1]})"
+        )
+    return 0
+
+
+def cmd_db_retention(args) -> int:
+    from netmon import retention
+
+    cfg, store = config_and_store(args)
+    keep = cfg.retention_days if args.days is None else args.days
+    if keep < 1:
+        raise UserError("--days must be at least 1")
+    done = retention.prune(store, keep, cfg.zone(), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    if done.aggregated_first:
+        print(f"{'would aggregate' if args.dry_run else 'aggregated'} {len(done.aggregated_first)} days first")
+    counts = ", ".join(f"{n} {table}" for table, n in done.deleted.items())
+    print(f"{verb} {counts} from before {done.cutoff_day} (open sessions kept; daily aggregates kept)")
+    return 0
+
+
+def cmd_report_wifi(args) -> int:
+    from netmon.reports import build
+
+    cfg, store = config_and_store(args)
+    tz = cfg.zone()
+    first, last = _period(args, tz)
+    threshold = cfg.capacity_peak_clients if args.capacity_threshold is None else args.capacity_threshold
+    if threshold < 1:
+        raise UserError("--capacity-threshold must be at least 1")
+    try:
+        path = build.write(store, first, last, tz, args.format, Path(args.out), sites=args.site, threshold=threshold)
+    except build.NoData as exc:
+        print(f"netmon: {exc}", file=sys.stderr)
+        return 1
+    except build.UnknownSite as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_poll(args) -> int:
     from netmon.poller import Poller
     from netmon.scheduler import poll_all
@@ -507,6 +615,10 @@ def cmd_demo(args) -> int:
     root = Path(args.dir)
     lab = lab_mod.build(root, sites=args.sites, ports=args.ports, interval=args.interval, listen=args.listen)
     print(f"lab: {len(lab.devices)} simulated devices at {len(lab.sites)} sites in {lab.root}", file=sys.stderr)
+    if args.history:
+        _demo_history(lab, args.history)
+    if args.no_run:
+        return 0
     sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
     ssh = lab_mod.SshDevice(lab)
     controller = lab_mod.WlcDevice(lab)
@@ -536,6 +648,38 @@ def cmd_demo(args) -> int:
         controller.stop()
         ssh.stop()
         sim.stop()
+
+
+def _demo_history(lab, days: int) -> None:
+    from netmon import history, usage
+    from netmon.store import Store
+
+    if not 1 <= days <= 3660:
+        raise UserError("--history must be 1 to 3660 days")
+    cfg = config_mod.load(lab.config_path, environ={})
+    secrets = load_secrets(cfg)
+    store = Store(cfg.db)
+    try:
+        store.import_inventory(
+            inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
+        )
+        tz = cfg.zone()
+        t0 = time.perf_counter()
+        made = history.synthesise(store, lab, days, tz, secrets.privacy)
+        print(
+            f"lab: {made.sessions} Wi-Fi sessions over {days} days ({made.first} .. {made.last}) "
+            f"in {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
+        done = usage.rebuild(store, made.first, made.last, tz)
+        print(f"lab: aggregated {len(done.days)} days in {done.seconds:.1f} s; try:", file=sys.stderr)
+        print(
+            f"  netmon --config {lab.config_path} report wifi --from {made.first} --to {made.last} "
+            "--format html --out wifi-report.html",
+            file=sys.stderr,
+        )
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,10 @@ Example ``netmon.yml``::
     topology_interval: 900               # LLDP/CDP neighbours every 15 minutes (0: off)
     cli_interval: 900                    # SSH (netmiko) collection every 15 minutes (0: off)
     cli_workers: 8                       # SSH sessions at once
+    timezone: America/Toronto            # the city's days and hours in usage reports (default: the system's)
+    retention_days: 90                   # raw Wi-Fi sessions and samples kept this long; daily aggregates always
+    usage_interval: 3600                 # seconds between rebuilds of today's and yesterday's usage (0: off)
+    capacity_peak_clients: 30            # an AP whose peak clients reach this is a capacity hot spot
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -66,6 +70,10 @@ class Config:
     wifi_grace: int = 120  # seconds a client may be missing before its Wi-Fi session ends (beyond one interval)
     # AP -> site: [{name|prefix|location: ..., site: ...}], tried in order before the name/location default
     ap_site_rules: tuple[dict, ...] = ()
+    timezone: str | None = None  # IANA name for the city's days and hours; None: the system's zone
+    retention_days: int = 90  # raw Wi-Fi sessions/samples older than this are pruned (aggregated first)
+    usage_interval: int = 3600  # seconds between usage rebuilds of yesterday and today (0: never)
+    capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
 
     @property
@@ -92,6 +100,12 @@ class Config:
             return max(slow[collector], poll) if slow[collector] else None
         return poll
 
+    def zone(self):
+        """The city's time zone (``timezone``, else the system's)."""
+        from netmon.usage import local_zone
+
+        return local_zone(self.timezone)
+
     def device_deadline(self, interval: int) -> float:
         """Longest one device's poll may take: it must end before its next turn."""
         return max(1.0, interval * 0.9)
@@ -117,6 +131,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules"}
+    known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
@@ -155,12 +170,20 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             "cli_interval",
             "cli_workers",
             "wifi_grace",
+            "retention_days",
+            "usage_interval",
+            "capacity_peak_clients",
         ):
             if key in data:
                 cfg = replace(cfg, **{key: int(data[key])})
+        if data.get("timezone"):
+            cfg = replace(cfg, timezone=str(data["timezone"]))
+        cfg.zone()
         cfg.listen_host_port  # noqa: B018 - validates the listen address
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path or 'configuration'}: {exc}") from None
     if cfg.interval < 1 or cfg.concurrency < 1:
         raise ConfigError("interval must be >= 1 s and concurrency >= 1")
+    if cfg.retention_days < 1 or cfg.capacity_peak_clients < 1 or cfg.usage_interval < 0:
+        raise ConfigError("retention_days and capacity_peak_clients must be >= 1, usage_interval >= 0")
     return cfg

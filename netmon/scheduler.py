@@ -35,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from collectors import cli, cli_parsers
 from collectors.observations import SystemInfo
 from collectors.wlc import cli as wlc_cli
-from netmon import wifi
+from netmon import retention, usage, wifi
 from netmon.config import Config
 from netmon.poller import DevicePoll, Poller
 from netmon.secrets import Secrets
@@ -43,6 +43,9 @@ from netmon.store import CollectorRun, DeviceRow, Store
 
 log = logging.getLogger(__name__)
 INVENTORY_CHECK_SECONDS = 10
+RETENTION_EVERY = 86400.0
+# Maintenance waits a little after start-up: the first polls matter more.
+MAINTENANCE_DELAY = 60.0
 
 
 def first_run_offset(hostname: str, interval: int, spread: float) -> float:
@@ -255,6 +258,7 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        self._schedule_maintenance()
         self.scheduler.start()
         log.info(
             "scheduled %d devices (default interval %d s, concurrency %d)",
@@ -308,6 +312,52 @@ class Scheduler:
             elif self.scheduler.get_job(cli_job):
                 self.scheduler.remove_job(cli_job)
         self.devices = wanted
+
+    def _schedule_maintenance(self) -> None:
+        """Usage aggregation (yesterday and today, every ``usage_interval``) and daily retention."""
+        now = datetime.now().astimezone()
+        if self.config.usage_interval:
+            self.scheduler.add_job(
+                self._usage_job,
+                IntervalTrigger(seconds=self.config.usage_interval),
+                id="usage",
+                name="usage aggregation",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=now + timedelta(seconds=min(MAINTENANCE_DELAY, self.config.usage_interval)),
+            )
+        self.scheduler.add_job(
+            self._retention_job,
+            IntervalTrigger(seconds=RETENTION_EVERY),
+            id="retention",
+            name="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now + timedelta(seconds=2 * MAINTENANCE_DELAY),
+        )
+
+    async def _usage_job(self) -> None:
+        """Through the writer thread, like every other write: a poll's write waits, the polls do not."""
+        loop = asyncio.get_running_loop()
+        try:
+            done = await loop.run_in_executor(self.writer, usage.recent, self.store, self.config.zone())
+            log.info("usage aggregated for %s (%d sessions read)", ", ".join(done.days), done.source_sessions)
+        except asyncio.CancelledError:
+            return
+        except Exception:
+            log.exception("usage aggregation failed")
+
+    async def _retention_job(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            done = await loop.run_in_executor(
+                self.writer, retention.prune, self.store, self.config.retention_days, self.config.zone()
+            )
+            log.info("retention: kept from %s; deleted %s", done.cutoff_day, done.deleted)
+        except asyncio.CancelledError:
+            return
+        except Exception:
+            log.exception("retention failed")
 
     async def _check_inventory(self) -> None:
         loop = asyncio.get_running_loop()

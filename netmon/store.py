@@ -31,7 +31,7 @@ from collectors.observations import (
     SystemInfo,
 )
 from inventory.model import Device, Inventory
-from netmon import wifi
+from netmon import usage, wifi
 from netmon.counters import CounterSample, counter_delta, rebooted
 
 COUNTERS = (
@@ -220,6 +220,8 @@ CREATE TABLE optics (
     wifi.MIGRATION,
     # 4: the explicit AP-to-site mapping (inventory/ap_sites.py), imported like the inventory
     wifi.AP_SITE_MAP_MIGRATION,
+    # 5: daily Wi-Fi usage aggregates for the planners' reports (kept when raw sessions are pruned)
+    usage.MIGRATION,
 ]
 
 

@@ -1,4 +1,5 @@
-"""Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent) and bench/wlc.py (one big controller)."""
+"""Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent), bench/wlc.py (one big controller)
+and bench/report.py (a few days of synthetic usage)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,22 @@ def test_bench_wlc_smoke():
         for p in pollers.values():
             assert p["wall_s"] > 0 and p["cpu_s"] >= 0 and p["requests"] > 0
         assert r["ratios"]["netmon"]["wall"] > 0
+
+
+def test_bench_report_smoke():
+    """bench/report.py end to end on three small days: synthesis, floors, aggregation, three renderings."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "report.py"), "--days", "3", "--users-per-day", "300", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["aggregated_days"] == 3 and result["sessions"] > 500
+    assert result["aggregation_s"] > 0 and result["sessions_per_s"] > 0
+    assert result["python_read_all_s"] > 0
+    for fmt in ("html", "csv", "pdf"):
+        assert result[f"render_{fmt}_s"] > 0 and result[f"{fmt}_bytes"] > 1000
+    assert 0 < result["unique_clients"] <= result["sessions"]
