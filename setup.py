@@ -25,12 +25,23 @@ setup(
         # SSH collection: netmiko drives the CLI, ntc-templates' TextFSM templates parse it.
         "netmiko>=4.4,<5",
         "ntc-templates>=7",
+        # scapy: the reference RADIUS decoder, pcap replay and capture (the hot path has its own codec).
+        "scapy>=2.5",
     ],
     extras_require={
         # The lab (snmpsim agents) and the test tools.
         # asyncssh plays SSH devices in the tests and the lab.
         "lab": ["snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
-        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.17,<0.18", "snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
+        # pyrad: a second real RADIUS client (besides FreeRADIUS's radclient) in the accounting tests.
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "ruff>=0.17,<0.18",
+            "snmpsim==1.2.2",
+            "pysmi>=2,<3",
+            "asyncssh>=2.14",
+            "pyrad>=2.4",
+        ],
     },
     entry_points={"console_scripts": ["netmon = netmon.cli:main"]},
 )

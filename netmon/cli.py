@@ -429,7 +429,7 @@ def cmd_run(args) -> int:
 def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "") -> int:
     from exporters.prometheus import serve
     from netmon.poller import Poller
-    from netmon.scheduler import Scheduler
+    from netmon.scheduler import Scheduler, start_accounting
 
     secrets = load_secrets(cfg)
     store = open_store(cfg)
@@ -438,7 +438,7 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
             inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
         )
     devices = store.devices()
-    if not devices:
+    if not devices and cfg.radius is None:
         raise UserError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
     host, port = cfg.listen_host_port
     try:
@@ -459,11 +459,22 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
             loop.add_signal_handler(sig, stop.set)
         poller = Poller(cfg, secrets)
         scheduler = Scheduler(cfg, store, poller, spread=min(cfg.interval, 5.0))
+        try:
+            listeners = await start_accounting(cfg, secrets, store, scheduler.writer)
+        except Exception:
+            scheduler.shutdown()
+            poller.close()
+            raise
         scheduler.start(devices)
+        for listener in listeners:
+            host, port = listener.address
+            print(f"netmon: {type(listener).__name__} on udp {host}:{port}", file=sys.stderr, flush=True)
         try:
             await asyncio.wait_for(stop.wait(), timeout=duration)
         except TimeoutError:
             pass
+        for listener in listeners:
+            listener.close()
         scheduler.shutdown()
         poller.close()
 

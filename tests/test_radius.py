@@ -1,0 +1,482 @@
+"""RADIUS accounting end to end on loopback: real NAS peers (radclient, pyrad), netmon's listener, a real store.
+
+What must hold (issue 5): sessions follow Start / Interim / Stop idempotently
+and in any order, answers go out only after the commit, forged, truncated,
+unknown and random packets are dropped and counted without harming anything,
+Accounting-On and silence close sessions, and only pseudonyms reach the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collectors.radius import codec
+from collectors.radius.listener import Nas
+from netmon.radius_sessions import close_timed_out
+from netmon.store import Store
+from tests.conftest import require_tool
+from tests.radius_peers import KEY, SECRET, AccountingServer, RawNas, pyrad_client, radclient, request
+
+USER = "alice.visitor@uni.example"
+MAC = "3C-22-FB-12-34-56"
+AP = "00-3A-A0-00-00-01"
+FRAMED = "198.51.100.77"
+CUI = "cui-8f3a-alice"
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def add_ap(path: Path, mac: str = "00:3a:a0:00:00:01", site: str = "central-library") -> int:
+    """A site, a controller and one of its APs, as the Wi-Fi collector leaves them."""
+    store = Store(path)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO sites (name, kind) VALUES (?, 'library')", (site,))
+        site_id = conn.execute("SELECT id FROM sites WHERE name = ?", (site,)).fetchone()[0]
+        conn.execute(
+            "INSERT INTO devices (hostname, address, site_id, role) VALUES ('wlc-city', '127.0.0.1', ?, 'wlc')",
+            (site_id,),
+        )
+        conn.execute(
+            "INSERT INTO access_points (controller_id, mac, name, status, site_id, first_seen, last_seen) "
+            "VALUES (1, ?, 'ap-central-library-01', 'up', ?, 0, 0)",
+            (mac, site_id),
+        )
+    store.close()
+    return site_id
+
+
+def lifecycle_attrs(status: str, **extra) -> dict:
+    return {
+        "Acct-Status-Type": status,
+        "Acct-Session-Id": "5F1A0001",
+        "User-Name": USER,
+        "Calling-Station-Id": MAC,
+        "Called-Station-Id": f"{AP}:eduroam",
+        "Framed-IP-Address": FRAMED,
+        "Chargeable-User-Identity": CUI,
+        "NAS-IP-Address": "127.0.0.1",
+        **extra,
+    }
+
+
+def test_full_lifecycle_with_radclient(tmp_path):
+    tool = require_tool("radclient")
+    site_id = add_ap(tmp_path / "n.db")
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            t0 = time.time()
+            steps = [
+                lifecycle_attrs("Start"),
+                lifecycle_attrs("Interim-Update", **{"Acct-Session-Time": 60, "Acct-Input-Octets": 1000,
+                                                     "Acct-Output-Octets": 5000}),
+                lifecycle_attrs("Stop", **{"Acct-Session-Time": 125, "Acct-Input-Octets": 7,
+                                           "Acct-Input-Gigawords": 1, "Acct-Output-Octets": 9000,
+                                           "Acct-Terminate-Cause": "User-Request"}),
+            ]  # fmt: skip
+            for attrs in steps:
+                done = await radclient(tool, server.port, attrs, tmp=tmp_path)
+                assert done.returncode == 0, done.stdout + done.stderr
+                if attrs["Acct-Status-Type"] == "Start":
+                    [row] = server.sessions()
+                    assert row["stop"] is None and row["start"] >= t0 - 1
+            return server.sessions(), server.packets(), t0
+
+    [row], packets, t0 = run(scenario())
+    assert row["nas"] == "wlc-test" and row["session_key"] == "5F1A0001"
+    assert row["user"] == KEY.user(USER) and row["realm"] == "uni.example"
+    assert row["client"] == KEY.mac(MAC) and row["framed_ip"] == KEY.address(FRAMED) and row["cui"] == KEY.user(CUI)
+    assert (row["ap_mac"], row["ssid"], row["eduroam"], row["site_id"]) == ("00:3a:a0:00:00:01", "eduroam", 1, site_id)
+    assert row["session_time"] == 125 and row["terminate_cause"] == "User-Request"
+    assert row["input_octets"] == 2**32 + 7 and row["output_octets"] == 9000
+    assert t0 - 1 <= row["start"] <= row["last_update"] <= row["stop"] <= time.time()
+    assert packets == {("start", "ok"): 1, ("interim-update", "ok"): 1, ("stop", "ok"): 1}
+
+
+def test_retransmissions_and_duplicates_with_pyrad(tmp_path):
+    pytest.importorskip("pyrad")
+    path = tmp_path / "n.db"
+
+    async def scenario():
+        async with AccountingServer(path) as server:
+            client = pyrad_client(server.port, tmp_path / "dictionary")
+            start = client.CreateAcctPacket(**{"Acct-Status-Type": "Start", "Acct-Session-Id": "s-1",
+                                               "User-Name": USER, "Calling-Station-Id": MAC})  # fmt: skip
+            reply = await asyncio.to_thread(client.SendPacket, start)
+            assert reply.code == codec.ACCOUNTING_RESPONSE
+            before = server.sessions()
+            # The same packet again, from another socket (so past the listener's retransmission cache, which is
+            # keyed by source port too): the store recognises it; then twice more from that socket: the cache does.
+            raw = start.RequestPacket()
+            nas = RawNas(server.port)
+            for _ in range(3):
+                nas.send(raw)
+                answer = await nas.receive(2.0)
+                assert answer is not None and codec.verify_response(answer, raw, SECRET)
+            nas.close()
+            await server.listener.drain()
+            assert server.sessions() == before
+            interim = client.CreateAcctPacket(**{"Acct-Status-Type": "Interim-Update", "Acct-Session-Id": "s-1",
+                                                 "Acct-Session-Time": 300, "Acct-Input-Octets": 4000})  # fmt: skip
+            await asyncio.to_thread(client.SendPacket, interim)
+            return server.sessions(), server.packets(), raw, interim.RequestPacket()
+
+    rows, packets, start_raw, interim_raw = run(scenario())
+    assert len(rows) == 1 and rows[0]["session_time"] == 300
+    assert packets[("start", "duplicate")] == 1 and packets[("duplicate", "duplicate")] == 2
+    after = rows
+
+    # A duplicate that outlives the listener's cache (netmon restarted) is recognised by the store: nothing moves.
+    async def again():
+        async with AccountingServer(path) as server:
+            nas = RawNas(server.port)
+            for raw in (interim_raw, start_raw):
+                nas.send(raw)
+                assert await nas.receive(2.0) is not None
+            nas.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(again())
+    assert rows == after
+    assert packets[("interim-update", "duplicate")] == 1 and packets[("start", "duplicate")] == 2
+
+
+def test_out_of_order_updates_never_move_backwards(tmp_path):
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            nas = RawNas(server.port)
+            now = int(time.time())
+            packets = [
+                # an Interim before its Start opens the session at event time - session time
+                request(codec.INTERIM_UPDATE, "s-9", 1, event_timestamp=now - 100, acct_session_time=600,
+                        acct_input_octets=50_000, acct_output_octets=90_000, user_name=USER),
+                # an older Interim arriving late changes nothing
+                request(codec.INTERIM_UPDATE, "s-9", 2, event_timestamp=now - 400, acct_session_time=300,
+                        acct_input_octets=20_000, acct_output_octets=30_000),
+                # the Start, late: moves start to the truth (earlier), counters untouched
+                request(codec.START, "s-9", 3, event_timestamp=now - 710, user_name=USER),
+                request(codec.INTERIM_UPDATE, "s-9", 4, event_timestamp=now - 40, acct_session_time=660,
+                        acct_input_octets=60_000, acct_output_octets=80_000),
+            ]  # fmt: skip
+            for p in packets:
+                nas.send(p)
+                assert await nas.receive(2.0) is not None
+            nas.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets(), now
+
+    [row], packets, now = run(scenario())
+    assert row["start"] == now - 710
+    assert row["session_time"] == 660 and row["input_octets"] == 60_000 and row["output_octets"] == 90_000
+    assert row["last_update"] == now - 40 and row["stop"] is None
+    assert packets[("interim-update", "duplicate")] == 1
+
+
+def test_gigaword_wrap(tmp_path):
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            nas = RawNas(server.port)
+            for n, (octets, gigawords, seconds) in enumerate([(2**32 - 100, 0, 60), (50, 1, 120), (10, 3, 180)]):
+                counters = {"acct_input_octets": octets, "acct_input_gigawords": gigawords,
+                            "acct_output_octets": octets, "acct_output_gigawords": gigawords}  # fmt: skip
+                nas.send(request(codec.INTERIM_UPDATE, "s-g", n, acct_session_time=seconds, **counters))
+                assert await nas.receive(2.0) is not None
+                yield_rows = server.sessions()
+                assert yield_rows[0]["input_octets"] == (gigawords << 32) + octets
+            nas.close()
+            return server.sessions()
+
+    [row] = run(scenario())
+    assert row["input_octets"] == row["output_octets"] == 3 * 2**32 + 10
+
+
+def test_forged_unknown_truncated_packets_dropped_and_counted(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    nases = [Nas("wlc-test", ipaddress.ip_network("127.0.0.1/32"), SECRET)]
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", nases=nases) as server:
+            good = request(codec.START, "s-1", 7, user_name=USER, calling_station_id=MAC)
+            forged = request(codec.START, "s-2", 8, secret=b"not-the-secret", user_name=USER)
+            tampered = good[:-1] + bytes([good[-1] ^ 1])
+            stranger = RawNas(server.port, source="127.0.0.9")
+            nas = RawNas(server.port)
+            stranger.send(good)
+            nas.send(forged)
+            nas.send(tampered)
+            for cut in (3, 19, 20, len(good) - 1):
+                # Length says more than arrived, or the header itself is cut
+                nas.send(good[:cut])
+            broken = bytearray(good)
+            broken[21] = 1  # the first attribute's length below its own header
+            nas.send(bytes(broken))
+            nas.send(bytes([2]) + good[1:])  # an Access-Accept is not accounting
+            for sock in (stranger, nas):
+                assert await sock.receive(0.5) is None
+            # still serving: the genuine packet from the declared NAS is answered
+            nas.send(good)
+            assert await nas.receive(2.0) is not None
+            nas.close()
+            stranger.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(scenario())
+    assert [r["session_key"] for r in rows] == ["s-1"]
+    assert packets[("unknown", "unknown_nas")] == 1
+    assert packets[("unknown", "bad_authenticator")] == 2
+    assert packets[("unknown", "truncated")] == 4
+    assert packets[("unknown", "malformed")] == 1
+    assert packets[("unknown", "not_accounting")] == 1
+    assert packets[("start", "ok")] == 1
+    # Logged, but at most once a minute per source, and never with the packet's content.
+    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(drops) == 2, drops
+    assert all(USER not in m and "uni.example" not in m and SECRET.decode() not in m for m in drops)
+
+
+def test_malformed_attributes_after_authentication(tmp_path):
+    """A NAS that knows the secret but sends nonsense: dropped as malformed, never stored."""
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            nas = RawNas(server.port)
+            bad = [
+                codec.encode_request([(codec.ACCT_STATUS_TYPE, b"\x00\x01")], SECRET, 1),  # integer of 2 octets
+                codec.encode_request([(codec.ACCT_SESSION_ID, "x")], SECRET, 2),  # no status type
+                codec.encode_request([(codec.ACCT_STATUS_TYPE, codec.START)], SECRET, 3),  # no session id
+                codec.encode_request(
+                    [
+                        (codec.ACCT_STATUS_TYPE, 1),
+                        (codec.ACCT_SESSION_ID, "y"),
+                        (codec.FRAMED_IP_ADDRESS, b"\x01\x02\x03"),
+                    ],
+                    SECRET,
+                    4,
+                ),
+            ]
+            for p in bad:
+                nas.send(p)
+            assert await nas.receive(0.5) is None
+            nas.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(scenario())
+    assert rows == [] and packets == {("unknown", "malformed"): 4}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=30), st.data())
+def test_random_bytes_never_crash_or_store(datagrams, data):
+    """Random datagrams, some dressed as Accounting-Requests from the declared NAS: nothing stored, still serving."""
+    good = request(codec.START, "s-after", 200, user_name=USER)
+    dressed = []
+    for d in datagrams:
+        if data.draw(st.booleans()):
+            # a plausible header: code 4, Length covering the datagram, then random attributes (not signed)
+            body = d[:280]
+            d = bytes([4, 1]) + (20 + len(body)).to_bytes(2, "big") + bytes(16) + body
+        dressed.append(d)
+    dressed.append(good[: data.draw(st.integers(0, len(good) - 1))])  # a truncated genuine packet
+
+    async def scenario(path):
+        async with AccountingServer(path) as server:
+            nas = RawNas(server.port)
+            for d in dressed:
+                nas.send(d)
+            nas.send(good)
+            answer = await nas.receive(3.0)
+            nas.close()
+            await server.listener.drain()
+            return answer, server.sessions(), server.packets()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        answer, rows, packets = run(scenario(Path(tmp) / "n.db"))
+    assert answer is not None and codec.verify_response(answer, good, SECRET)
+    assert [r["session_key"] for r in rows] == ["s-after"]
+    assert sum(n for (kind, result), n in packets.items() if result not in ("ok", "duplicate")) == len(dressed)
+
+
+def test_answer_only_after_commit(tmp_path):
+    """The Accounting-Response is a promise that the record is stored: no commit, no answer."""
+    gate = threading.Event()
+    failing = {"on": False}
+    holder: dict = {}
+
+    def slow_commit(batch):
+        gate.wait(10)
+        if failing["on"]:
+            raise OSError("disk full")
+        return holder["server"].record(batch)
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", commit=slow_commit) as server:
+            holder["server"] = server
+            nas = RawNas(server.port)
+            packet = request(codec.START, "s-c", 1, user_name=USER)
+            nas.send(packet)
+            assert await nas.receive(0.7) is None  # the commit is still running
+            assert server.sessions() == []
+            gate.set()
+            answer = await nas.receive(3.0)
+            assert answer is not None and codec.verify_response(answer, packet, SECRET)
+            assert [r["session_key"] for r in server.sessions()] == ["s-c"]  # committed before the answer
+            # A failed commit: no answer (the NAS retransmits), counted; the retransmission is stored later.
+            failing["on"] = True
+            second = request(codec.START, "s-d", 2, user_name=USER)
+            nas.send(second)
+            assert await nas.receive(1.0) is None
+            failing["on"] = False
+            nas.send(second)
+            answer = await nas.receive(5.0)
+            assert answer is not None and codec.verify_response(answer, second, SECRET)
+            nas.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(scenario())
+    assert [r["session_key"] for r in rows] == ["s-c", "s-d"]
+    assert packets[("start", "store_error")] == 1 and packets[("start", "ok")] == 2
+
+
+def test_accounting_on_off_close_the_nas_sessions(tmp_path):
+    nases = [
+        Nas("wlc-a", ipaddress.ip_network("127.0.0.1/32"), SECRET),
+        Nas("wlc-b", ipaddress.ip_network("127.0.0.2/32"), SECRET),
+    ]
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", nases=nases) as server:
+            a, b = RawNas(server.port), RawNas(server.port, source="127.0.0.2")
+            for n, sock in enumerate((a, a, b)):
+                sock.send(request(codec.INTERIM_UPDATE, f"s-{n}", n, acct_session_time=100))
+                assert await sock.receive(2.0) is not None
+            a.send(request(codec.ACCOUNTING_ON, "", 9))  # wlc-a restarted: its sessions are gone
+            assert await a.receive(2.0) is not None
+            b.send(request(codec.ACCOUNTING_OFF, "", 10))
+            assert await b.receive(2.0) is not None
+            a.close()
+            b.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(scenario())
+    causes = {r["session_key"]: (r["nas"], r["terminate_cause"], r["stop"] == r["last_update"]) for r in rows}
+    assert causes == {"s-0": ("wlc-a", "NAS-Reboot", True), "s-1": ("wlc-a", "NAS-Reboot", True),
+                      "s-2": ("wlc-b", "NAS-Request", False)}  # fmt: skip
+    assert packets[("accounting-on", "ok")] == 1 and packets[("accounting-off", "ok")] == 1
+
+
+def test_silent_sessions_time_out_and_come_back(tmp_path):
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", interval=60) as server:
+            nas = RawNas(server.port)
+            now = int(time.time())
+            nas.send(request(codec.START, "s-t", 1, event_timestamp=now - 1000))
+            nas.send(request(codec.START, "s-u", 2, event_timestamp=now - 100, acct_interim_interval=600))
+            nas.send(request(codec.START, "s-v", 3, event_timestamp=now - 200))
+            for _ in range(3):
+                assert await nas.receive(2.0) is not None
+            await server.listener.drain()
+            with server.store.transaction() as conn:
+                closed = close_timed_out(conn, time.time(), 60)
+            timed_out = {r["session_key"]: r["terminate_cause"] for r in server.sessions()}
+            # The NAS was only silent: its next Interim reopens the session.
+            nas.send(request(codec.INTERIM_UPDATE, "s-t", 4, acct_session_time=1000))
+            assert await nas.receive(2.0) is not None
+            nas.close()
+            await server.listener.drain()
+            return closed, timed_out, server.sessions()
+
+    closed, timed_out, rows = run(scenario())
+    assert closed == 2
+    assert timed_out == {"s-t": "timed-out", "s-u": None, "s-v": "timed-out"}
+    reopened = next(r for r in rows if r["session_key"] == "s-t")
+    assert reopened["stop"] is None and reopened["terminate_cause"] is None
+
+
+def test_multi_session_id_is_part_of_the_key(tmp_path):
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            nas = RawNas(server.port)
+            nas.send(request(codec.START, "same", 1, acct_multi_session_id="m-1"))
+            nas.send(request(codec.START, "same", 2, acct_multi_session_id="m-2"))
+            for _ in range(2):
+                assert await nas.receive(2.0) is not None
+            nas.close()
+            await server.listener.drain()
+            return server.sessions()
+
+    assert sorted(r["session_key"] for r in run(scenario())) == ["same|m-1", "same|m-2"]
+
+
+def test_privacy_nothing_raw_on_disk(tmp_path):
+    tool = require_tool("radclient")
+    path = tmp_path / "n.db"
+
+    async def scenario():
+        async with AccountingServer(path) as server:
+            for status in ("Start", "Stop"):
+                attrs = lifecycle_attrs(status, **{"Operator-Name": "1city.example"})
+                assert (await radclient(tool, server.port, attrs, tmp=tmp_path)).returncode == 0
+            return server.sessions()
+
+    [row] = run(scenario())
+    assert row["realm"] == "uni.example"
+    blob = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*"))
+    mac_digits = MAC.replace("-", "")
+    for raw in (USER, "alice.visitor", MAC, MAC.lower(), mac_digits, mac_digits.lower(), MAC.replace("-", ":").lower(),
+                FRAMED, CUI, SECRET.decode(), "1city.example"):  # fmt: skip
+        assert raw.encode() not in blob, raw
+        assert raw.encode("utf-16-le") not in blob, raw
+    assert b"uni.example" in blob  # the realm is kept, in clear
+
+
+def test_secrets_declare_nas_without_leaking(tmp_path, monkeypatch):
+    from netmon import secrets as secrets_mod
+
+    path = tmp_path / "secrets.yml"
+    path.write_text(
+        "radius:\n  wlc-city: {address: 127.0.0.0/29, secret: env:RADIUS_SECRET_TEST}\n"
+        "  wlc-b: {address: 127.0.0.2, secret: plain-secret-value}\n"
+    )
+    path.chmod(0o600)
+    monkeypatch.setenv("RADIUS_SECRET_TEST", "from-env-secret")
+    loaded = secrets_mod.load(path)
+    assert loaded.radius["wlc-city"].secret == b"from-env-secret"
+    assert str(loaded.radius["wlc-b"].network) == "127.0.0.2/32"
+    assert "secret" not in repr(loaded.radius).replace("secret=", "").lower() or "plain-secret-value" not in repr(
+        loaded
+    )
+    assert "plain-secret-value" not in repr(loaded) and "from-env-secret" not in repr(loaded)
+    from collectors.radius.listener import NasTable
+
+    table = NasTable(loaded.radius.values())
+    assert table.find("127.0.0.2").name == "wlc-b"  # the most specific declaration wins
+    assert table.find("127.0.0.5").name == "wlc-city"
+    assert table.find("127.0.0.9") is None
+    path.write_text("radius:\n  wlc-x: {address: not-an-address, secret: very-secret-xyz}\n")
+    with pytest.raises(secrets_mod.SecretsError) as err:
+        secrets_mod.load(path)
+    assert "very-secret-xyz" not in str(err.value)
+
+
+def test_record_repr_hides_personal_data():
+    r = codec.AccountingRecord(nas="n", received=0.0, status=1, session_id="s", user_name=USER, calling_station=MAC,
+                               framed_ip=FRAMED, cui=CUI, operator_name="1op.example")  # fmt: skip
+    text = repr(r)
+    assert all(raw not in text for raw in (USER, MAC, FRAMED, CUI, "op.example"))
