@@ -112,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_db_events)
     db.set_defaults(func=lambda a: db.print_help() or EXIT_BAD_INPUT)
 
+    ingest = sub.add_parser("ingest", help="read logs and captures into the database")
+    ingest_sub = ingest.add_subparsers(title="ingest commands", metavar="KIND")
+    ft = ingest_sub.add_parser(
+        "fticks", help="F-Ticks lines (eduroam authentications per realm) from a log file, or - for stdin"
+    )
+    ft.add_argument("file", help="log file (syslog lines are fine: other lines are skipped), or - for stdin")
+    ft.set_defaults(func=cmd_ingest_fticks)
+    ingest.set_defaults(func=lambda a: ingest.print_help() or EXIT_BAD_INPUT)
+
     demo = sub.add_parser("demo", help="build the simulated city lab on loopback and run netmon against it")
     demo.add_argument("--dir", default=".netmon-lab", help="lab folder (default .netmon-lab)")
     demo.add_argument("--sites", type=int, default=6, help="number of sites, one switch each (default 6)")
@@ -321,6 +330,49 @@ def cmd_db_events(args) -> int:
     ]
     print(format_table(["time", "device", "event", "interface", "from", "to", "detail"], rows))
     return 0
+
+
+FTICKS_CHUNK = 20_000  # events per transaction: a month of logs must not sit in memory at once
+
+
+def cmd_ingest_fticks(args) -> int:
+    from collectors.radius import fticks
+
+    cfg, store = config_and_store(args)
+    privacy = load_secrets(cfg).privacy
+    if privacy is None:
+        raise UserError(
+            "F-Ticks station ids are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"{args.file}: cannot read: {exc.strerror}") from None
+    totals: dict[str, int] = {}
+    malformed = other = 0
+    offset = 0
+    try:
+        while True:
+            chunk = [line for _, line in zip(range(FTICKS_CHUNK), stream, strict=False)]
+            if not chunk:
+                break
+            parsed = fticks.parse_lines(chunk)
+            for number, why in parsed.malformed:
+                print(f"{name}:{offset + number}: not a valid F-Ticks line: {why}", file=sys.stderr)
+            store.record_fticks(parsed.events, privacy, malformed=len(parsed.malformed))
+            for e in parsed.events:
+                totals[e.result] = totals.get(e.result, 0) + e.repeat
+            malformed += len(parsed.malformed)
+            other += parsed.other
+            offset += len(chunk)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "none"
+    print(f"{name}: {sum(totals.values())} F-Ticks events ({counts}) stored in {cfg.db}; "
+          f"{malformed} malformed lines; {other} other lines skipped")  # fmt: skip
+    return EXIT_BAD_INPUT if malformed else 0
 
 
 def cmd_poll(args) -> int:
