@@ -547,6 +547,7 @@ def cmd_demo(args) -> int:
     sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
     ssh = lab_mod.SshDevice(lab)
     controller = lab_mod.WlcDevice(lab)
+    nas = lab_mod.RadiusNas(lab)
     try:
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
         ssh.start()
@@ -556,11 +557,18 @@ def cmd_demo(args) -> int:
             f"{lab.wlc_aps_per_site * len(lab.sites)} APs, residents coming and going",
             file=sys.stderr,
         )
+        nas.start()
+        if lab.radius_port:
+            print(
+                f"lab: wlc-city sends RADIUS accounting for its eduroam visitors to udp://127.0.0.1:{lab.radius_port}",
+                file=sys.stderr,
+            )
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)
         print(f"lab: {ssh_host} also answers SSH on 127.0.0.1:{lab.ssh_port} (Cisco IOS CLI)", file=sys.stderr)
         cfg = config_mod.load(lab.config_path, environ={})
         return run(cfg, duration=args.duration, banner=f"try: netmon --config {lab.config_path} poll --all\n")
     finally:
+        nas.stop()
         controller.stop()
         ssh.stop()
         sim.stop()

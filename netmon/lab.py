@@ -87,6 +87,8 @@ class Lab:
     wlc_port: int = 0
     wlc_aps_per_site: int = 40
     wlc_people: int = 6000
+    radius_port: int = 0  # netmon's accounting listener; the controller's NAS sends there (see RadiusNas)
+    radius_secret: str = field(default="", repr=False)
 
     def wlc_model(self):
         from netmon.wlc_sim import ControllerModel
@@ -365,6 +367,46 @@ class WlcDevice:
             self.agent = None
 
 
+# -- RADIUS accounting (issue 5): the controller's NAS streams accounting to netmon's listener --------------
+
+RADIUS_INTERIM = 30  # seconds between the lab NAS's Interim-Updates (netmon times a session out after 3)
+
+
+def radius_lab_settings(lab: Lab) -> tuple[dict, dict]:
+    """The secrets and configuration entries of the lab's accounting stream (none without a controller)."""
+    if not lab.wlc_port:
+        return {}, {}
+    lab.radius_port = free_udp_port()
+    lab.radius_secret = secrets_mod.token_urlsafe(18)
+    controller = next(d for d in lab.devices if d.role == "wlc")
+    nas = {controller.hostname: {"address": "127.0.0.1", "secret": lab.radius_secret}}
+    settings = {"listen": f"127.0.0.1:{lab.radius_port}", "interim_interval": RADIUS_INTERIM, "timeout_check": 15}
+    return {"radius": nas}, {"radius": settings}
+
+
+class RadiusNas:
+    """The lab controller's accounting stream to netmon (see :mod:`netmon.radius_sim`)."""
+
+    def __init__(self, lab: Lab, tick: float = 5.0):
+        self.lab, self.tick = lab, tick
+        self.stream = None
+
+    def start(self) -> RadiusNas:
+        from netmon.radius_sim import AccountingStream
+
+        if self.lab.radius_port:
+            self.stream = AccountingStream(
+                self.lab.wlc_model(), ("127.0.0.1", self.lab.radius_port), self.lab.radius_secret.encode(),
+                interim=RADIUS_INTERIM,
+            ).start(self.tick)  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
+
+
 class SshDevice:
     """The lab's SSH switch: a simulated IOS CLI on 127.0.0.1 (see :mod:`netmon.ssh_device`)."""
 
@@ -606,6 +648,8 @@ def build(
     if lab.wlc_port:
         # The key that pseudonymises the lab's simulated residents: new every build, like a rotated key.
         secrets["privacy"] = {"key": secrets_mod.token_urlsafe(32)}
+    radius_secrets, radius_config = radius_lab_settings(lab)
+    secrets.update(radius_secrets)
     if v3:
         secrets["snmp"]["lab-v3"] = {
             "version": "3",
@@ -629,6 +673,7 @@ def build(
         "interval": interval,
         "concurrency": 64,
         "snmp": {"timeout": 2.0, "retries": 1, "max_repetitions": 25},
+        **radius_config,
     }
     lab.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     return lab

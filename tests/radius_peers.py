@@ -59,8 +59,10 @@ VALUE Acct-Terminate-Cause Lost-Carrier 2
 class AccountingServer:
     """netmon's accounting listener on 127.0.0.1 over a store in ``path``, with its own writer thread."""
 
-    def __init__(self, path: Path, nases: list[Nas] | None = None, commit=None, eduroam=("eduroam",), interval=600):
-        self.path = path
+    def __init__(
+        self, path: Path, nases: list[Nas] | None = None, commit=None, eduroam=("eduroam",), interval=600, key=KEY
+    ):
+        self.path, self.key = path, key
         self.nases = nases or [Nas("wlc-test", ipaddress.ip_network("127.0.0.1/32"), SECRET)]
         self.settings = SessionSettings(frozenset(eduroam), interval)
         self.commit = commit
@@ -75,7 +77,7 @@ class AccountingServer:
         return self
 
     def record(self, batch):
-        return self.store.record_radius(batch, KEY, self.settings)
+        return self.store.record_radius(batch, self.key, self.settings)
 
     async def __aexit__(self, *exc) -> None:
         await self.listener.drain()
