@@ -480,3 +480,29 @@ def test_record_repr_hides_personal_data():
                                framed_ip=FRAMED, cui=CUI, operator_name="1op.example")  # fmt: skip
     text = repr(r)
     assert all(raw not in text for raw in (USER, MAC, FRAMED, CUI, "op.example"))
+
+
+def test_run_refuses_radius_without_clients_or_key(tmp_path):
+    from tests.conftest import run_netmon
+
+    secrets = tmp_path / "secrets.yml"
+    config = tmp_path / "netmon.yml"
+    config.write_text(f"db: {tmp_path / 'n.db'}\nsecrets: {secrets}\nradius: {{listen: '127.0.0.1:0'}}\n")
+    secrets.write_text("privacy: {key: run-test-key-0123456789}\n")
+    secrets.chmod(0o600)
+    r = run_netmon("--config", str(config), "run", "--duration", "1")
+    assert r.returncode == 2 and "declares no RADIUS clients" in r.stderr, r.stderr
+    secrets.write_text("radius:\n  wlc: {address: 127.0.0.1, secret: run-test-secret-x}\n")
+    r = run_netmon("--config", str(config), "run", "--duration", "1")
+    assert r.returncode == 2 and "pseudonyms" in r.stderr and "run-test-secret-x" not in r.stderr, r.stderr
+    secrets.write_text(
+        "privacy: {key: run-test-key-0123456789}\nradius:\n  wlc: {address: 127.0.0.1, secret: run-test-secret-x}\n"
+    )
+    config.write_text(f"db: {tmp_path / 'n.db'}\nsecrets: {secrets}\nradius: {{listen: '127.0.0.1:0', bogus: 1}}\n")
+    r = run_netmon("--config", str(config), "run", "--duration", "1")
+    assert r.returncode == 2 and "bogus" in r.stderr, r.stderr
+    config.write_text(
+        f"db: {tmp_path / 'n.db'}\nsecrets: {secrets}\nlisten: 127.0.0.1:0\nradius: {{listen: '127.0.0.1:0'}}\n"
+    )
+    r = run_netmon("--config", str(config), "run", "--duration", "2")
+    assert r.returncode == 0 and "AccountingListener on udp 127.0.0.1:" in r.stderr, r.stderr
