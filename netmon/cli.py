@@ -119,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ft.add_argument("file", help="log file (syslog lines are fine: other lines are skipped), or - for stdin")
     ft.set_defaults(func=cmd_ingest_fticks)
+    pc = ingest_sub.add_parser(
+        "pcap", help="RADIUS Accounting-Requests from a packet capture (pcap/pcapng), checked like the listener's"
+    )
+    pc.add_argument("file", help="capture file (tcpdump -w, Wireshark)")
+    pc.add_argument("--port", type=int, default=1813, help="accounting UDP port in the capture (default 1813)")
+    pc.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="accept requests whose authenticator does not match the NAS secret (anonymised captures)",
+    )
+    pc.set_defaults(func=cmd_ingest_pcap)
     ingest.set_defaults(func=lambda a: ingest.print_help() or EXIT_BAD_INPUT)
 
     demo = sub.add_parser("demo", help="build the simulated city lab on loopback and run netmon against it")
@@ -373,6 +384,34 @@ def cmd_ingest_fticks(args) -> int:
     print(f"{name}: {sum(totals.values())} F-Ticks events ({counts}) stored in {cfg.db}; "
           f"{malformed} malformed lines; {other} other lines skipped")  # fmt: skip
     return EXIT_BAD_INPUT if malformed else 0
+
+
+def cmd_ingest_pcap(args) -> int:
+    from collections import Counter
+
+    from collectors.radius import pcap
+    from collectors.radius.listener import NasTable
+    from netmon.radius_sessions import SessionSettings
+
+    cfg, store = config_and_store(args)
+    secrets = load_secrets(cfg)
+    if secrets.privacy is None:
+        raise UserError(
+            "accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    if not secrets.radius:
+        raise UserError("no RADIUS clients in the secrets file: a request is only accepted from a declared NAS")
+    interval = cfg.radius.interim_interval if cfg.radius else 600
+    settings = SessionSettings(frozenset(cfg.eduroam_ssids), interval)
+    totals: Counter = Counter()
+    try:
+        for batch in pcap.read(args.file, NasTable(secrets.radius.values()), args.port, verify=not args.no_verify):
+            totals.update(batch.counts)
+            totals.update(store.record_radius(batch, secrets.privacy, settings))
+    except pcap.PcapError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{args.file}: {pcap.summary(totals)}")
+    return 0
 
 
 def cmd_poll(args) -> int:

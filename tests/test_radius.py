@@ -506,3 +506,50 @@ def test_run_refuses_radius_without_clients_or_key(tmp_path):
     )
     r = run_netmon("--config", str(config), "run", "--duration", "2")
     assert r.returncode == 0 and "AccountingListener on udp 127.0.0.1:" in r.stderr, r.stderr
+
+
+def test_ingest_pcap_backfills_through_the_same_checks(tmp_path):
+    """`netmon ingest pcap`: a capture (written by scapy) replayed into the store: what the listener would
+    accept is stored at capture time, duplicates change nothing, the rest is counted as dropped."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.utils import wrpcap
+
+    from tests.conftest import run_netmon
+
+    t0 = 1_790_000_000.0
+    start = request(codec.START, "cap-1", 1, user_name=USER, calling_station_id=MAC)
+    frames = []
+    for n, (src, dport, payload) in enumerate([
+        ("127.0.0.1", 1813, start),
+        ("127.0.0.1", 1813, start),  # a NAS retransmission in the capture
+        ("127.0.0.1", 1813, request(codec.INTERIM_UPDATE, "cap-1", 2, acct_session_time=60, acct_input_octets=9)),
+        ("127.0.0.1", 1813, request(codec.START, "cap-2", 3, secret=b"wrong-secret")),
+        ("127.0.0.9", 1813, request(codec.START, "cap-3", 4)),
+        ("127.0.0.1", 53, b"not radius at all"),
+    ]):  # fmt: skip
+        frame = Ether() / IP(src=src, dst="127.0.0.1") / UDP(sport=40000, dport=dport) / Raw(payload)
+        frame.time = t0 + 30 * n
+        frames.append(frame)
+    capture = tmp_path / "acct.pcap"
+    wrpcap(str(capture), frames)
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(
+        "privacy: {key: pcap-test-key-0123456789}\n"
+        f"radius:\n  wlc-cap: {{address: 127.0.0.1, secret: {SECRET.decode()}}}\n"
+    )
+    secrets.chmod(0o600)
+    db = tmp_path / "n.db"
+    r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", str(capture))
+    assert r.returncode == 0, r.stderr
+    assert "2 stored, 1 duplicates, dropped: bad_authenticator 1, unknown_nas 1" in r.stdout, r.stdout
+    store = Store(db, readonly=True)
+    [row] = store.radius_sessions()
+    assert (row["nas"], row["session_key"], row["start"], row["last_update"]) == ("wlc-cap", "cap-1", t0, t0 + 60)
+    assert row["input_octets"] == 9 and row["session_time"] == 60
+    store.close()
+    bad = tmp_path / "not.pcap"
+    bad.write_text("hello")
+    r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", str(bad))
+    assert r.returncode == 2 and "not a readable pcap" in r.stderr

@@ -13,6 +13,7 @@ wire to the store, which keeps only pseudonyms: its ``repr`` hides them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -340,6 +341,7 @@ _MAC = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # a campus has a few thousand AP:SSID pairs; each packet names one
 def split_called_station(value: str | None) -> tuple[str | None, str | None]:
     """``AP-MAC:SSID`` (the RFC 3580 convention) -> (``aa:bb:cc:dd:ee:ff``, SSID); (None, None) when not."""
     if not value:

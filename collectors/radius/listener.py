@@ -69,6 +69,37 @@ class NasTable:
         return found
 
 
+class Dropped(Exception):
+    """A packet refused: ``kind`` is its type label (``unknown`` before it could be read), ``reason`` the drop's."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind, self.reason = kind, reason
+
+
+def accept(
+    data: bytes, source: str, nases: NasTable, now: float, verify: bool = True
+) -> tuple[Nas, codec.Packet, codec.AccountingRecord]:
+    """The checks every Accounting-Request passes, in the listener and in pcap replay: a declared NAS,
+    sound framing, an Accounting-Request, the right authenticator, readable stored attributes."""
+    nas = nases.find(source)
+    if nas is None:
+        raise Dropped("unknown", "unknown_nas")
+    try:
+        packet = codec.parse(data)
+    except codec.Malformed as exc:
+        raise Dropped("unknown", exc.reason) from None
+    if packet.code != codec.ACCOUNTING_REQUEST:
+        raise Dropped("unknown", "not_accounting")
+    if verify and not codec.verify_request(data, nas.secret):
+        raise Dropped("unknown", "bad_authenticator")
+    try:
+        record = codec.decode_accounting(packet, nas.name, now)
+    except codec.Malformed as exc:
+        raise Dropped("unknown", exc.reason) from None
+    return nas, packet, record
+
+
 @dataclass
 class Batch:
     """What one commit stores: verified records, dropped packets by (type, result), last packet time per NAS.
@@ -148,17 +179,10 @@ class AccountingListener(asyncio.DatagramProtocol):
 
     def _receive(self, data: bytes, addr, now: float) -> None:
         source = addr[0]
-        nas = self.nases.find(source)
-        if nas is None:
-            return self._drop(source, "unknown", "unknown_nas", now)
         try:
-            packet = codec.parse(data)
-        except codec.Malformed as exc:
-            return self._drop(source, "unknown", exc.reason, now)
-        if packet.code != codec.ACCOUNTING_REQUEST:
-            return self._drop(source, "unknown", "not_accounting", now)
-        if not codec.verify_request(data, nas.secret):
-            return self._drop(source, "unknown", "bad_authenticator", now)
+            nas, packet, record = accept(data, source, self.nases, now)
+        except Dropped as drop:
+            return self._drop(source, drop.kind, drop.reason, now)
         key = (source, addr[1], packet.identifier, packet.authenticator)
         self._expire(now)
         seen = self._answered.get(key)
@@ -168,10 +192,6 @@ class AccountingListener(asyncio.DatagramProtocol):
                 self.transport.sendto(response, addr)
             self._count("duplicate", "duplicate")
             return None
-        try:
-            record = codec.decode_accounting(packet, nas.name, now)
-        except codec.Malformed as exc:
-            return self._drop(source, "unknown", exc.reason, now)
         if len(self._batch.records) >= self.max_pending:
             return self._drop(source, record.status_name, "overload", now)
         self._batch.records.append(record)  # counted by the commit: ok, or duplicate when it changed nothing

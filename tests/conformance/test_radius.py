@@ -111,3 +111,29 @@ def test_fticks_fixture_lines_parse_into_events():
             assert "PN" not in repr(event) and "@" not in repr(event)
         total += len(parsed.events)
     assert total >= 10
+
+
+def test_arkime_capture_through_netmon_ingest_pcap(arkime, tmp_path):
+    """The capture as recorded, through `netmon ingest pcap --no-verify` (its authenticators were zeroed)."""
+    from netmon.store import Store
+    from tests.conftest import run_netmon
+
+    _, expected, _ = arkime
+    want = expected["radius"]
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(
+        "privacy: {key: conformance-key-0123456789}\n"
+        f"radius:\n  aruba: {{address: {want['nasIp'][0]}, secret: unknown-secret}}\n"
+    )
+    secrets.chmod(0o600)
+    capture = str(RADIUS / "arkime" / "radius.pcap")
+    db = tmp_path / "n.db"
+    r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", capture)
+    assert r.returncode == 0 and "0 stored" in r.stdout and "bad_authenticator 1" in r.stdout, r.stdout + r.stderr
+    r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", "--no-verify", capture)
+    assert r.returncode == 0 and "1 stored" in r.stdout, r.stdout + r.stderr
+    store = Store(db, readonly=True)
+    [row] = store.radius_sessions()
+    store.close()
+    assert row["start"] == pytest.approx(expected["firstPacket"] / 1000 - 177620, abs=1)
+    assert row["session_time"] == 177620 and row["input_octets"] == 5366178
