@@ -553,3 +553,42 @@ def test_ingest_pcap_backfills_through_the_same_checks(tmp_path):
     bad.write_text("hello")
     r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", str(bad))
     assert r.returncode == 2 and "not a readable pcap" in r.stderr
+
+
+def test_scheduler_closes_silent_sessions(tmp_path):
+    """The scheduler's job, not just the function: a session silent for 3 interim intervals is closed."""
+    from collections import Counter
+
+    from collectors.radius.listener import Batch
+    from netmon.config import Config, RadiusSettings
+    from netmon.poller import Poller
+    from netmon.radius_sessions import SessionSettings
+    from netmon.scheduler import Scheduler
+    from netmon.secrets import Secrets
+
+    store = Store(tmp_path / "n.db")
+    now = time.time()
+    old = codec.AccountingRecord(nas="n", received=now - 200, status=codec.START, session_id="quiet")
+    fresh = codec.AccountingRecord(nas="n", received=now, status=codec.START, session_id="talking")
+    store.record_radius(Batch([old, fresh], Counter(), {}), KEY, SessionSettings())
+    cfg = Config(
+        db=tmp_path / "n.db", radius=RadiusSettings(listen="127.0.0.1:0", interim_interval=60, timeout_check=1)
+    )
+
+    async def scenario():
+        poller = Poller(cfg, Secrets())
+        scheduler = Scheduler(cfg, store, poller)
+        scheduler.start([])
+        try:
+            for _ in range(50):
+                await asyncio.sleep(0.1)
+                if any(r["stop"] for r in store.radius_sessions()):
+                    break
+        finally:
+            scheduler.shutdown()
+            poller.close()
+
+    run(scenario())
+    rows = {r["session_key"]: (r["terminate_cause"], r["stop"]) for r in store.radius_sessions()}
+    store.close()
+    assert rows == {"quiet": ("timed-out", now - 200), "talking": (None, None)}
