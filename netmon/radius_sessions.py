@@ -9,11 +9,15 @@ in any order, twice, or not at all:
 - a packet that moves nothing forward (session time and both octet counters
   no larger than stored) changes nothing: retransmissions and late,
   out-of-order updates are harmless, and counters never go backwards;
-- a Start seen after the session's updates moves ``start`` earlier, never
-  later; a Stop closes the row once (a later duplicate changes nothing) and
+- a Start seen after the session's updates moves ``start`` to the NAS's
+  time when earlier (the updates only gave an estimate), and only once;
+- a Stop closes the row once (a later duplicate changes nothing) and
   replaces netmon's own guess ``timed-out``;
 - an Interim for a session netmon had timed out reopens it (the NAS was
   silent, not the user gone);
+- a packet whose session began after the stored one ended (the NAS reused
+  the Acct-Session-Id, as many do after a reboot) starts a new row; the old
+  one keeps its history under ``<key>#<id>``;
 - Accounting-On (the NAS restarted: its sessions are gone) closes the NAS's
   open sessions at their last update, Accounting-Off (it is shutting down)
   at the packet's time;
@@ -65,6 +69,7 @@ CREATE TABLE radius_sessions (
     output_octets INTEGER NOT NULL DEFAULT 0,
     terminate_cause TEXT,
     interim_interval INTEGER,
+    start_seen INTEGER NOT NULL DEFAULT 0,
     UNIQUE (nas, session_key)
 );
 CREATE INDEX radius_sessions_open ON radius_sessions(last_update) WHERE stop IS NULL;
@@ -180,26 +185,36 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
         cause = codec.TERMINATE_CAUSES.get(r.terminate_cause, str(r.terminate_cause or "")) or None
     row = conn.execute(
         "SELECT id, start, last_update, stop, session_time, input_octets, output_octets, terminate_cause, ap_mac, "
-        "site_id, user, realm, client, interim_interval FROM radius_sessions WHERE nas = ? AND session_key = ?",
+        "site_id, user, realm, client, interim_interval, start_seen FROM radius_sessions "
+        "WHERE nas = ? AND session_key = ?",
         (r.nas, r.session_key),
     ).fetchone()
+    start = t if r.status == codec.START else t - session_time
+    if row is not None and row["stop"] is not None and start > row["stop"]:
+        # Began after that session ended: the NAS reused the id (many restart their counters on reboot).
+        # The old row keeps its history under a key of its own; this one starts afresh.
+        conn.execute("UPDATE radius_sessions SET session_key = session_key || '#' || id WHERE id = ?", (row["id"],))
+        row = None
     if row is None:
-        start = t if r.status == codec.START else t - session_time
         ident = _identity(p, r)
         conn.execute(
             "INSERT INTO radius_sessions (nas, session_key, user, realm, client, operator_name, cui, framed_ip, "
             "ap_mac, ssid, site_id, eduroam, start, last_update, stop, session_time, input_octets, output_octets, "
-            "terminate_cause, interim_interval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "terminate_cause, interim_interval, start_seen) "
+            f"VALUES ({', '.join('?' * 21)})",
             (r.nas, r.session_key, ident["user"], ident["realm"], ident["client"], ident["operator_name"],
              ident["cui"], ident["framed_ip"], ap_mac, ssid, _site(conn, ap_mac),
              int(ssid is not None and ssid in settings.eduroam_ssids), start, t,
-             t if r.status == codec.STOP else None, session_time, inp, out, cause, r.interim_interval),
+             t if r.status == codec.STOP else None, session_time, inp, out, cause, r.interim_interval,
+             int(r.status == codec.START)),
         )  # fmt: skip
         return "ok"
     sets: dict[str, object] = {}
     newer = session_time > row["session_time"] or inp > row["input_octets"] or out > row["output_octets"]
-    if r.status == codec.START and t < row["start"]:
-        sets["start"] = t
+    if r.status == codec.START and not row["start_seen"]:
+        # The Start after the updates that opened the row: the NAS's own start time replaces the estimate.
+        # A session whose Start was seen keeps it (a late Start of an older session with a reused id is not news).
+        sets.update(start=min(t, row["start"]), start_seen=1)
     if newer:
         sets.update(session_time=max(session_time, row["session_time"]), input_octets=max(inp, row["input_octets"]),
                     output_octets=max(out, row["output_octets"]), last_update=max(t, row["last_update"]))  # fmt: skip
@@ -223,7 +238,7 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     if sets:
         _update(conn, row["id"], sets)
     # Housekeeping (a site found, an interval learnt) is not news about the session.
-    return "ok" if set(sets) - {"interim_interval", "site_id"} else "duplicate"
+    return "ok" if set(sets) - {"interim_interval", "site_id", "start_seen"} else "duplicate"
 
 
 def _update(conn, row_id: int, sets: dict) -> None:

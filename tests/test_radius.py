@@ -592,3 +592,29 @@ def test_scheduler_closes_silent_sessions(tmp_path):
     rows = {r["session_key"]: (r["terminate_cause"], r["stop"]) for r in store.radius_sessions()}
     store.close()
     assert rows == {"quiet": ("timed-out", now - 200), "talking": (None, None)}
+
+
+def test_session_id_reused_after_a_nas_reboot_is_a_new_session(tmp_path):
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db") as server:
+            nas = RawNas(server.port)
+            now = int(time.time())
+            for n, p in enumerate([
+                request(codec.START, "1", 1, event_timestamp=now - 900, user_name=USER),
+                request(codec.INTERIM_UPDATE, "1", 2, event_timestamp=now - 600, acct_session_time=300),
+                request(codec.ACCOUNTING_ON, "", 3, event_timestamp=now - 500),  # rebooted: counters restart
+                request(codec.START, "1", 4, event_timestamp=now - 100, user_name=USER),
+                request(codec.START, "1", 5, event_timestamp=now - 900, user_name=USER),  # the old Start, very late
+            ]):  # fmt: skip
+                nas.send(p)
+                assert await nas.receive(2.0) is not None, n
+            nas.close()
+            await server.listener.drain()
+            return server.sessions()
+
+    rows = run(scenario())
+    assert [(r["session_key"].split("#")[0], r["start"], r["stop"] is None) for r in rows] == [
+        ("1", rows[0]["start"], False), ("1", rows[1]["start"], True),
+    ]  # fmt: skip
+    assert rows[0]["terminate_cause"] == "NAS-Reboot" and rows[0]["session_key"] == f"1#{rows[0]['id']}"
+    assert rows[1]["start"] - rows[0]["start"] == 800 and rows[1]["session_key"] == "1"
