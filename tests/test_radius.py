@@ -618,3 +618,52 @@ def test_session_id_reused_after_a_nas_reboot_is_a_new_session(tmp_path):
     ]  # fmt: skip
     assert rows[0]["terminate_cause"] == "NAS-Reboot" and rows[0]["session_key"] == f"1#{rows[0]['id']}"
     assert rows[1]["start"] - rows[0]["start"] == 800 and rows[1]["session_key"] == "1"
+
+
+@st.composite
+def session_packets(draw):
+    """One session's packets as its NAS sends them (consistent times and growing counters), then delivered
+    in any order, some twice, some lost (the Start too; never the last packet, whose values are checked)."""
+    start = 1_790_000_000
+    steps = draw(st.lists(st.tuples(st.integers(1, 900), st.integers(0, 2**34), st.integers(0, 2**34)),
+                          min_size=1, max_size=8))  # fmt: skip
+    sent = [codec.AccountingRecord(nas="n", received=start, status=codec.START, session_id="p", event_timestamp=start)]
+    elapsed = octets_in = octets_out = 0
+    for seconds, more_in, more_out in steps:
+        elapsed, octets_in, octets_out = elapsed + seconds, octets_in + more_in, octets_out + more_out
+        sent.append(codec.AccountingRecord(
+            nas="n", received=start + elapsed, status=codec.INTERIM_UPDATE, session_id="p",
+            event_timestamp=start + elapsed, session_time=elapsed, input_octets=octets_in, output_octets=octets_out,
+        ))  # fmt: skip
+    stopped = draw(st.booleans())
+    if stopped:
+        last = sent.pop()
+        sent.append(codec.AccountingRecord(**{**{f: getattr(last, f) for f in last.__slots__},
+                                              "status": codec.STOP, "terminate_cause": 1}))  # fmt: skip
+    keep = [sent[-1]] + [p for p in sent[:-1] if draw(st.booleans())]
+    delivered = keep + draw(st.lists(st.sampled_from(keep), max_size=6))
+    delivered = draw(st.permutations(delivered))
+    truth = {"start": start, "session_time": elapsed, "input_octets": octets_in, "output_octets": octets_out,
+             "last_update": start + elapsed, "stop": start + elapsed if stopped else None,
+             "terminate_cause": "User-Request" if stopped else None}  # fmt: skip
+    return delivered, truth
+
+
+@settings(max_examples=200, deadline=None)
+@given(session_packets(), st.integers(1, 4))
+def test_any_order_any_duplicates_same_session(case, batches):
+    """The state machine's promise, as a property: order, duplication and batching never change the result."""
+    from collections import Counter
+
+    from collectors.radius.listener import Batch
+    from netmon.radius_sessions import SessionSettings
+
+    delivered, truth = case
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "n.db")
+        size = max(1, len(delivered) // batches)
+        for i in range(0, len(delivered), size):
+            store.record_radius(Batch(list(delivered[i : i + size]), Counter(), {}), KEY, SessionSettings())
+        [row] = store.radius_sessions()
+        store.close()
+    assert {k: row[k] for k in truth} == truth
