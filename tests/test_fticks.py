@@ -171,3 +171,47 @@ def test_syslog_listener(tmp_path):
         return counts
 
     assert asyncio.run(scenario()) == {"OK": 1, "malformed": 1}
+
+
+def test_netmon_run_receives_fticks_over_syslog(tmp_path):
+    import subprocess
+    import sys
+
+    from netmon import lab as lab_mod
+    from tests.conftest import VENV_BIN
+
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(
+        "privacy: {key: fticks-test-key-0123456789}\nradius:\n  wlc: {address: 127.0.0.1, secret: run-secret-xyz}\n"
+    )
+    secrets.chmod(0o600)
+    port = lab_mod.free_udp_port()
+    config = tmp_path / "netmon.yml"
+    config.write_text(
+        f"db: {tmp_path / 'n.db'}\nsecrets: {secrets}\nlisten: 127.0.0.1:{lab_mod.free_tcp_port()}\n"
+        f"radius: {{listen: '127.0.0.1:0', fticks_listen: '127.0.0.1:{port}'}}\n"
+    )
+    exe = VENV_BIN / "netmon"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "netmon.cli"]
+    proc = subprocess.Popen(
+        [*cmd, "--config", str(config), "run", "--duration", "6"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        deadline = time.monotonic() + 20
+        stored = {}
+        while time.monotonic() < deadline and not stored:
+            sock.sendto(("<134>Oct  6 11:28:26 radius1 fticks[1]: " + LINE).encode(), ("127.0.0.1", port))
+            time.sleep(0.5)
+            if (tmp_path / "n.db").exists():
+                try:
+                    reader = Store(tmp_path / "n.db", readonly=True)
+                    stored = reader.fticks_counts()
+                    reader.close()
+                except Exception:  # the schema may not be there yet
+                    stored = {}
+        sock.close()
+    finally:
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert stored.get("OK", 0) >= 1 and "FTicksSyslogListener on udp 127.0.0.1:" in err

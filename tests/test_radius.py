@@ -549,6 +549,12 @@ def test_ingest_pcap_backfills_through_the_same_checks(tmp_path):
     assert (row["nas"], row["session_key"], row["start"], row["last_update"]) == ("wlc-cap", "cap-1", t0, t0 + 60)
     assert row["input_octets"] == 9 and row["session_time"] == 60
     store.close()
+    status = run_netmon("--db", str(db), "radius", "status")
+    assert status.returncode == 0 and "wlc-cap" in status.stdout and "bad_authenticator" in status.stdout
+    assert "(no SSID)" in status.stdout  # an open session, not eduroam: the capture sent no Called-Station-Id
+    listing = run_netmon("--db", str(db), "radius", "sessions", "--open")
+    assert listing.returncode == 0 and "wlc-cap" in listing.stdout and "open" in listing.stdout, listing.stdout
+    assert KEY.user(USER) not in listing.stdout and USER not in listing.stdout + status.stdout
     bad = tmp_path / "not.pcap"
     bad.write_text("hello")
     r = run_netmon("--db", str(db), "--secrets", str(secrets), "ingest", "pcap", str(bad))
