@@ -169,12 +169,12 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     t = r.event_time
     if r.status in (codec.ACCOUNTING_ON, codec.ACCOUNTING_OFF):
         on = r.status == codec.ACCOUNTING_ON
-        changed = conn.execute(
+        conn.execute(
             "UPDATE radius_sessions SET stop = " + ("last_update" if on else "max(last_update, ?)") + ", "
             "terminate_cause = ? WHERE nas = ? AND stop IS NULL AND start <= ?",
             ((t,) if not on else ()) + ("NAS-Reboot" if on else "NAS-Request", r.nas, t),
-        ).rowcount
-        return "ok" if changed else "duplicate"
+        )
+        return "ok"  # news even when nothing was open: the NAS restarted or stops
     if r.status not in (codec.START, codec.INTERIM_UPDATE, codec.STOP):
         return "ignored"
     session_time = r.session_time or 0

@@ -143,3 +143,33 @@ def test_demo_streams_accounting_into_netmon_run(lab, tmp_path):
         for c in model.clients(float(t)):
             if c["user"]:
                 assert c["user"].encode() not in raw and bytes(c["mac"]).hex("-").upper().encode() not in raw
+
+
+def test_netmon_demo_sends_accounting(tmp_path):
+    """`netmon demo` itself: the lab controller's accounting reaches netmon's listener; the NAS secret stays out."""
+    port = lab_mod.free_tcp_port()
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "netmon"), "demo", "--dir", str(tmp_path / "lab"), "--sites", "2", "--interval", "5",
+         "--listen", f"127.0.0.1:{port}", "--duration", "40"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    body = ""
+    try:
+        deadline = time.monotonic() + 35
+        while time.monotonic() < deadline and body.count("netmon_eduroam_sessions_active{") < 3:
+            time.sleep(1)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                    body = resp.read().decode()
+            except OSError:
+                pass
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "sends RADIUS accounting for its eduroam visitors" in out
+    assert body.count("netmon_eduroam_sessions_active{") >= 3, body[-2000:]
+    assert 'netmon_radius_packets_total{result="ok",type="accounting-on"} 1.0' in body
+    secret = secrets_mod.load(tmp_path / "lab" / "secrets.yml").radius["wlc-city"].secret.decode()
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))
+    assert secret.encode() not in stored and secret not in out and secret not in body
