@@ -673,3 +673,49 @@ def test_any_order_any_duplicates_same_session(case, batches):
         [row] = store.radius_sessions()
         store.close()
     assert {k: row[k] for k in truth} == truth
+
+
+def test_overload_drops_without_answer_and_ipv6(tmp_path):
+    """More waiting than the listener holds while the store is stuck: the excess is dropped unanswered (the NAS
+    retransmits later) and counted; and the listener serves IPv6 NAS too."""
+    import socket as socket_mod
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collectors.radius.listener import AccountingListener, NasTable
+    from netmon.radius_sessions import SessionSettings
+
+    gate = threading.Event()
+    store = Store(tmp_path / "n.db")
+
+    def commit(batch):
+        gate.wait(10)
+        return store.record_radius(batch, KEY, SessionSettings())
+
+    async def scenario():
+        writer = ThreadPoolExecutor(1)
+        nases = NasTable([Nas("v6", ipaddress.ip_network("::1/128"), SECRET)])
+        listener = await AccountingListener(nases, commit, writer, max_pending=2).start("::1", 0)
+        sock = socket_mod.socket(socket_mod.AF_INET6, socket_mod.SOCK_DGRAM)
+        sock.bind(("::1", 0))
+        packets = [request(codec.START, f"v6-{n}", n) for n in range(6)]
+        sock.sendto(packets[0], listener.address)
+        await asyncio.sleep(0.3)  # the first batch is now in the (stuck) commit
+        for p in packets[1:]:
+            sock.sendto(p, listener.address)
+        await asyncio.sleep(0.3)
+        gate.set()
+        answers = []
+        sock.settimeout(2.0)
+        for _ in range(3):
+            answers.append(await asyncio.to_thread(sock.recv, 4096))
+        await listener.drain()
+        sock.close()
+        listener.close()
+        writer.shutdown(wait=True)
+        return answers, listener.stats
+
+    answers, stats = run(scenario())
+    assert sorted(a[1] for a in answers) == [0, 1, 2]
+    assert stats[("start", "overload")] == 3 and stats[("start", "ok")] == 3
+    assert sorted(r["session_key"] for r in store.radius_sessions()) == ["v6-0", "v6-1", "v6-2"]
+    store.close()
