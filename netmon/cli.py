@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept requests whose authenticator does not match the NAS secret (anonymised captures)",
     )
     pc.set_defaults(func=cmd_ingest_pcap)
+    sn = ingest_sub.add_parser(
+        "sniff", help="capture Accounting-Requests live from an interface (a mirror port; needs root or CAP_NET_RAW)"
+    )
+    sn.add_argument("--interface", "-i", required=True, help="interface to capture on")
+    sn.add_argument("--port", type=int, default=1813, help="accounting UDP port (default 1813)")
+    sn.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    sn.set_defaults(func=cmd_ingest_sniff)
     ingest.set_defaults(func=lambda a: ingest.print_help() or EXIT_BAD_INPUT)
 
     rad = sub.add_parser("radius", help="RADIUS accounting: NAS status and sessions")
@@ -396,11 +403,8 @@ def cmd_ingest_fticks(args) -> int:
     return EXIT_BAD_INPUT if malformed else 0
 
 
-def cmd_ingest_pcap(args) -> int:
-    from collections import Counter
-
-    from collectors.radius import pcap
-    from collectors.radius.listener import NasTable
+def _accounting_setup(args):
+    """Configuration, store, secrets and session settings for the accounting ingest commands."""
     from netmon.radius_sessions import SessionSettings
 
     cfg, store = config_and_store(args)
@@ -412,7 +416,46 @@ def cmd_ingest_pcap(args) -> int:
     if not secrets.radius:
         raise UserError("no RADIUS clients in the secrets file: a request is only accepted from a declared NAS")
     interval = cfg.radius.interim_interval if cfg.radius else 600
-    settings = SessionSettings(frozenset(cfg.eduroam_ssids), interval)
+    return cfg, store, secrets, SessionSettings(frozenset(cfg.eduroam_ssids), interval)
+
+
+def cmd_ingest_sniff(args) -> int:
+    import threading
+
+    from collectors.radius import pcap
+    from collectors.radius.listener import NasTable
+
+    _cfg, store, secrets, settings = _accounting_setup(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    timer = threading.Timer(args.duration, stop.set) if args.duration else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    print(f"netmon: capturing RADIUS accounting on {args.interface}, udp port {args.port}", file=sys.stderr, flush=True)
+    try:
+
+        def record(batch):
+            return store.record_radius(batch, secrets.privacy, settings)
+
+        totals = pcap.sniff(args.interface, NasTable(secrets.radius.values()), record, stop, args.port)
+    except pcap.PcapError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    print(f"{args.interface}: {pcap.summary(totals)}")
+    return 0
+
+
+def cmd_ingest_pcap(args) -> int:
+    from collections import Counter
+
+    from collectors.radius import pcap
+    from collectors.radius.listener import NasTable
+
+    _cfg, store, secrets, settings = _accounting_setup(args)
     totals: Counter = Counter()
     try:
         for batch in pcap.read(args.file, NasTable(secrets.radius.values()), args.port, verify=not args.no_verify):

@@ -719,3 +719,47 @@ def test_overload_drops_without_answer_and_ipv6(tmp_path):
     assert stats[("start", "overload")] == 3 and stats[("start", "ok")] == 3
     assert sorted(r["session_key"] for r in store.radius_sessions()) == ["v6-0", "v6-1", "v6-2"]
     store.close()
+
+
+def test_ingest_sniff_captures_live_accounting(tmp_path):
+    """`netmon ingest sniff -i lo`: scapy captures requests going to another server (here: nobody) and the
+    store keeps them, as on a mirror port. Needs root (raw capture) and tcpdump (compiles the filter)."""
+    import os
+    import subprocess
+    import sys
+
+    from netmon import lab as lab_mod
+    from tests.conftest import VENV_BIN, require_tool
+
+    require_tool("tcpdump")
+    if os.geteuid() != 0:
+        pytest.skip("capturing needs root or CAP_NET_RAW")
+    port = lab_mod.free_udp_port()
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(
+        "privacy: {key: sniff-test-key-0123456789}\n"
+        f"radius:\n  wlc: {{address: 127.0.0.1, secret: {SECRET.decode()}}}\n"
+    )
+    secrets.chmod(0o600)
+    exe = VENV_BIN / "netmon"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "netmon.cli"]
+    proc = subprocess.Popen(
+        [*cmd, "--db", str(tmp_path / "n.db"), "--secrets", str(secrets), "ingest", "sniff", "-i", "lo",
+         "--port", str(port), "--duration", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4)  # scapy's start-up, then the capture socket
+    import socket as socket_mod
+
+    sock = socket_mod.socket(socket_mod.AF_INET, socket_mod.SOCK_DGRAM)
+    for p in (request(codec.START, "live-1", 1, user_name=USER), request(codec.STOP, "live-1", 2, acct_session_time=5),
+              request(codec.START, "live-2", 3, secret=b"forged")):  # fmt: skip
+        sock.sendto(p, ("127.0.0.1", port))
+    sock.close()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "2 stored, 0 duplicates, dropped: bad_authenticator 1" in out, out + err
+    store = Store(tmp_path / "n.db", readonly=True)
+    [row] = store.radius_sessions()
+    store.close()
+    assert row["session_key"] == "live-1" and row["stop"] is not None and row["session_time"] == 5
