@@ -215,3 +215,13 @@ def test_netmon_run_receives_fticks_over_syslog(tmp_path):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert stored.get("OK", 0) >= 1 and "FTicksSyslogListener on udp 127.0.0.1:" in err
+
+
+def test_csi_pseudonym_mac_hash_or_other():
+    from netmon.radius_sessions import csi_pseudonym
+
+    hashed = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    assert csi_pseudonym(KEY, hashed.upper()) == hashed  # already hashed by the RADIUS server: kept
+    assert csi_pseudonym(KEY, "00005E005302") == KEY.mac("00:00:5e:00:53:02")  # same as the device's sessions
+    assert csi_pseudonym(KEY, "tel:+15551234") == KEY.user("tel:+15551234")
+    assert csi_pseudonym(KEY, "") is None and csi_pseudonym(KEY, None) is None
