@@ -180,6 +180,7 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     session_time = r.session_time or 0
     inp, out = r.input_octets or 0, r.output_octets or 0
     ap_mac, ssid = codec.split_called_station(r.called_station)
+    ssid = ssid or r.vendor_ssid
     cause = None
     if r.status == codec.STOP:
         cause = codec.TERMINATE_CAUSES.get(r.terminate_cause, str(r.terminate_cause or "")) or None

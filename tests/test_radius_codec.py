@@ -49,7 +49,8 @@ def _other_value(kind: int):
     if kind in FIXED:
         return st.binary(min_size=FIXED[kind], max_size=FIXED[kind])
     if kind == codec.VENDOR_SPECIFIC:  # RFC 2865 5.26: Vendor-Id, then vendor type, length, value
-        return st.tuples(_ints, st.integers(0, 255), st.binary(max_size=40)).map(
+        vendors = st.one_of(_ints, st.sampled_from([14823, 25053]))
+        return st.tuples(vendors, st.one_of(st.integers(0, 255), st.sampled_from([3, 5])), st.binary(max_size=40)).map(
             lambda v: struct.pack("!IBB", v[0], v[1], len(v[2]) + 2) + v[2]
         )
     return st.binary(min_size=0, max_size=60)
@@ -78,6 +79,9 @@ def scapy_view(data: bytes) -> dict:
     for a in pkt.attributes:
         raw = bytes(a)
         attributes.append((a.type, raw[2:]))
+        vsa = (getattr(a, "vendor_id", None), getattr(a, "vendor_type", None))
+        if a.type == codec.VENDOR_SPECIFIC and "ssid" not in values and vsa in codec.SSID_VSAS:
+            values["ssid"] = bytes(a.value).decode("utf-8", "replace")
         if a.type in values:
             continue
         if a.type in codec.INTEGERS:
@@ -117,6 +121,7 @@ def codec_view(data: bytes) -> dict:
         codec.ACCT_TERMINATE_CAUSE: r.terminate_cause,
         codec.EVENT_TIMESTAMP: r.event_timestamp,
         codec.ACCT_INTERIM_INTERVAL: r.interim_interval,
+        "ssid": r.vendor_ssid,
     }
     return {
         "code": packet.code,
@@ -138,6 +143,7 @@ def test_fast_decoder_reads_every_packet_as_scapy_does(data):
     for kind, value in ref["values"].items():
         if kind in ours["values"]:
             assert ours["values"][kind] == value, kind
+    assert ours["values"]["ssid"] == (ref["values"].get("ssid") or None)  # Aruba-Essid-Name, Ruckus-SSID
     r = ours["record"]
     # Octets: scapy's two 32-bit attributes, folded as RFC 2869 5.1/5.2 say.
     for low, high, folded in (

@@ -102,6 +102,8 @@ STRINGS = frozenset(
     }
 )
 STORED = INTEGERS | ADDRESSES | STRINGS | {FRAMED_IPV6_ADDRESS}
+# Controllers that keep the SSID out of Called-Station-Id send it in a vendor attribute (vendor id, type).
+SSID_VSAS = {(14823, 5): "Aruba-Essid-Name", (25053, 3): "Ruckus-SSID"}
 _UINT32 = struct.Struct("!I")
 _HEAD = struct.Struct("!BBH16s")
 
@@ -153,6 +155,7 @@ class AccountingRecord:
     delay_time: int = 0
     event_timestamp: int | None = None
     interim_interval: int | None = None
+    vendor_ssid: str | None = None  # from a vendor attribute (SSID_VSAS), when Called-Station-Id has none
 
     @property
     def status_name(self) -> str:
@@ -241,7 +244,7 @@ def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRe
         raise Malformed("not_accounting", f"code {packet.code} is not an Accounting-Request")
     ints: dict[int, int] = {}
     texts: dict[int, str] = {}
-    framed = nas_ip = None
+    framed = nas_ip = vendor_ssid = None
     for kind, value in packet.attributes:
         if kind in INTEGERS:
             ints.setdefault(kind, _integer(kind, value))
@@ -251,6 +254,8 @@ def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRe
             framed = framed or _address(kind, value)
         elif kind == NAS_IP_ADDRESS:
             nas_ip = nas_ip or _address(kind, value)
+        elif kind == VENDOR_SPECIFIC and vendor_ssid is None and len(value) >= 6:
+            vendor_ssid = _vendor_ssid(value)  # "" when found empty: the first one counts, as for other attributes
         elif kind == FRAMED_IPV6_ADDRESS and framed is None:
             if len(value) != 16:
                 raise Malformed("malformed", f"attribute {kind} is an IPv6 address but has {len(value)} octets")
@@ -289,7 +294,22 @@ def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRe
         delay_time=ints.get(ACCT_DELAY_TIME, 0),
         event_timestamp=ints.get(EVENT_TIMESTAMP),
         interim_interval=ints.get(ACCT_INTERIM_INTERVAL),
+        vendor_ssid=vendor_ssid or None,
     )
+
+
+def _vendor_ssid(value: bytes) -> str | None:
+    """The SSID in a Vendor-Specific attribute (RFC 2865 5.26: Vendor-Id, then type-length-value), if any."""
+    vendor = _UINT32.unpack_from(value)[0]
+    pos = 4
+    while pos + 2 <= len(value):
+        kind, length = value[pos], value[pos + 1]
+        if length < 2 or pos + length > len(value):
+            return None  # a vendor's own layout we do not know: not an error, just no SSID from it
+        if (vendor, kind) in SSID_VSAS:
+            return _text(value[pos + 2 : pos + length])
+        pos += length
+    return None
 
 
 def accounting_response(request: bytes, secret: bytes) -> bytes:

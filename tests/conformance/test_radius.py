@@ -55,6 +55,8 @@ def test_arkime_capture_decodes_to_arkimes_fields(arkime):
     assert [record.nas_port] == want["nasPort"]
     assert [normal_mac(record.calling_station)] == want["mac"]
     assert record.status == codec.INTERIM_UPDATE
+    aruba_essid = next(a for a in packets[0][Radius].attributes if a.type == 26 and a.vendor_type == 5)
+    assert record.vendor_ssid == aruba_essid.value.decode()  # Aruba-Essid-Name: the SSID Aruba does not put
     # The same attributes, one by one, as scapy reads them.
     assert list(codec.parse(request).attributes) == [(a.type, bytes(a)[2:]) for a in packets[0][Radius].attributes]
 
@@ -86,7 +88,7 @@ def test_arkime_capture_replayed_to_the_listener(arkime, tmp_path):
     assert row["framed_ip"] == KEY.address(want["framedIp"][0])
     assert row["client"] == KEY.mac(want["mac"][0])
     assert row["session_time"] == 177620 and row["input_octets"] == 5366178 and row["output_octets"] == 84869322
-    assert row["ap_mac"] == "00:1a:1e:00:00:00" and row["ssid"] is None and row["eduroam"] == 0
+    assert row["ap_mac"] == "00:1a:1e:00:00:00" and row["ssid"] == "xxx-employee" and row["eduroam"] == 0
     assert row["session_key"].endswith("985AEB898000-0000009703")  # Acct-Session-Id | Acct-Multi-Session-Id
 
 
