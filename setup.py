@@ -32,12 +32,23 @@ setup(
         # numpy also holds the HyperLogLog sketches of distinct clients.
         "matplotlib>=3.7",
         "numpy>=1.24",
+        # scapy: the reference RADIUS decoder, pcap replay and capture (the hot path has its own codec).
+        "scapy>=2.5",
     ],
     extras_require={
         # The lab (snmpsim agents) and the test tools.
         # asyncssh plays SSH devices in the tests and the lab.
         "lab": ["snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
-        "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.17,<0.18", "snmpsim==1.2.2", "pysmi>=2,<3", "asyncssh>=2.14"],
+        # pyrad: a second real RADIUS client (besides FreeRADIUS's radclient) in the accounting tests.
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "ruff>=0.17,<0.18",
+            "snmpsim==1.2.2",
+            "pysmi>=2,<3",
+            "asyncssh>=2.14",
+            "pyrad>=2.4",
+        ],
     },
     entry_points={"console_scripts": ["netmon = netmon.cli:main"]},
 )

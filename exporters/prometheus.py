@@ -95,9 +95,10 @@ class StoreCollector(Collector):
     collector follows the configuration instead of a copy of it in the rules.
     """
 
-    def __init__(self, db_path: str | Path, config: Config | None = None):
+    def __init__(self, db_path: str | Path, config: Config | None = None, top_realms: int = 10):
         self.db_path = Path(db_path)
         self.config = config
+        self.top_realms = top_realms  # eduroam realms with their own series; the rest are summed as 'other'
 
     def collect(self) -> Iterator[Metric]:
         store = Store(self.db_path, readonly=True)
@@ -108,6 +109,7 @@ class StoreCollector(Collector):
             yield from self._optic_metrics(store)
             yield from self._link_metrics(store)
             yield from self._wifi_metrics(store)
+            yield from self._radius_metrics(store)
             yield from self._collector_metrics(store)
         finally:
             store.close()
@@ -303,6 +305,58 @@ class StoreCollector(Collector):
                 family.add_metric(list(labels), float(value))
         yield from (ap_up, ap_clients, channel, utilization, by_site, by_ssid)
 
+    def _radius_metrics(self, store: Store) -> Iterator[Metric]:
+        packets = CounterMetricFamily(
+            "netmon_radius_packets",
+            "RADIUS accounting packets received, by Acct-Status-Type and what became of them (ok, duplicate, "
+            "ignored, or the reason it was dropped).",
+            labels=["type", "result"],
+        )
+        for r in store.radius_packet_counts():
+            packets.add_metric([r["type"], r["result"]], float(r["count"]))
+        last = GaugeMetricFamily(
+            "netmon_radius_last_packet_timestamp_seconds",
+            "Unix time of the last valid accounting packet from the NAS (declared name).",
+            labels=["nas"],
+        )
+        for nas, ts in sorted(store.radius_last_packets().items()):
+            last.add_metric([nas], ts)
+        by_ssid = GaugeMetricFamily(
+            "netmon_radius_sessions_active", "Open RADIUS accounting sessions per SSID.", labels=["ssid"]
+        )
+        ssids: Counter = Counter()
+        realms: Counter = Counter()
+        for r in store.radius_active():
+            ssids[r["ssid"]] += r["sessions"]
+            if r["eduroam"]:
+                realms[r["realm"] or ""] += r["sessions"]
+        for ssid, n in sorted(ssids.items()):
+            by_ssid.add_metric([ssid], float(n))
+        eduroam = GaugeMetricFamily(
+            "netmon_eduroam_sessions_active",
+            "Open eduroam sessions (RADIUS accounting) per home realm: the top realms by configuration, the rest "
+            "(and sessions without a realm) as 'other'.",
+            labels=["realm"],
+        )
+        top = [realm for realm, _ in sorted(realms.items(), key=lambda kv: (-kv[1], kv[0])) if realm][: self.top_realms]
+        other = sum(n for realm, n in realms.items() if realm not in top)
+        for realm in sorted(top):
+            eduroam.add_metric([realm], float(realms[realm]))
+        if other or realms:
+            eduroam.add_metric(["other"], float(other))
+        fticks = CounterMetricFamily(
+            "netmon_fticks_events", "F-Ticks authentication events read, by result (OK, FAIL).", labels=["result"]
+        )
+        malformed = CounterMetricFamily(
+            "netmon_fticks_malformed_lines", "F-Ticks lines that could not be read (no realm, no result, bad fields)."
+        )
+        for result, n in sorted(store.fticks_counts().items()):
+            if result == "malformed":
+                malformed.add_metric([], float(n))
+            else:
+                fticks.add_metric([result], float(n))
+        yield from (packets, last, by_ssid, eduroam, fticks, malformed)
+
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(
             "netmon_collector_duration_seconds",
@@ -344,15 +398,17 @@ class StoreCollector(Collector):
         yield from (duration, success, interval, errors, dropped)
 
 
-def registry(db_path: str | Path, process_metrics: bool = True, config: Config | None = None) -> CollectorRegistry:
+def registry(
+    db_path: str | Path, process_metrics: bool = True, config: Config | None = None, top_realms: int = 10
+) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(StoreCollector(db_path, config))
+    reg.register(StoreCollector(db_path, config, top_realms))
     if process_metrics:
         ProcessCollector(registry=reg)
         PlatformCollector(registry=reg)
     return reg
 
 
-def serve(db_path: str | Path, host: str, port: int, config: Config | None = None):
+def serve(db_path: str | Path, host: str, port: int, config: Config | None = None, top_realms: int = 10):
     """Serve ``/metrics`` from a background thread; returns (server, thread)."""
-    return start_http_server(port, addr=host, registry=registry(db_path, config=config))
+    return start_http_server(port, addr=host, registry=registry(db_path, config=config, top_realms=top_realms))

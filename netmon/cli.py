@@ -147,6 +147,43 @@ def build_parser() -> argparse.ArgumentParser:
     wifi.set_defaults(func=cmd_report_wifi)
     rep.set_defaults(func=lambda a: rep.print_help() or EXIT_BAD_INPUT)
 
+    ingest = sub.add_parser("ingest", help="read logs and captures into the database")
+    ingest_sub = ingest.add_subparsers(title="ingest commands", metavar="KIND")
+    ft = ingest_sub.add_parser(
+        "fticks", help="F-Ticks lines (eduroam authentications per realm) from a log file, or - for stdin"
+    )
+    ft.add_argument("file", help="log file (syslog lines are fine: other lines are skipped), or - for stdin")
+    ft.set_defaults(func=cmd_ingest_fticks)
+    pc = ingest_sub.add_parser(
+        "pcap", help="RADIUS Accounting-Requests from a packet capture (pcap/pcapng), checked like the listener's"
+    )
+    pc.add_argument("file", help="capture file (tcpdump -w, Wireshark)")
+    pc.add_argument("--port", type=int, default=1813, help="accounting UDP port in the capture (default 1813)")
+    pc.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="accept requests whose authenticator does not match the NAS secret (anonymised captures)",
+    )
+    pc.set_defaults(func=cmd_ingest_pcap)
+    sn = ingest_sub.add_parser(
+        "sniff", help="capture Accounting-Requests live from an interface (a mirror port; needs root or CAP_NET_RAW)"
+    )
+    sn.add_argument("--interface", "-i", required=True, help="interface to capture on")
+    sn.add_argument("--port", type=int, default=1813, help="accounting UDP port (default 1813)")
+    sn.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    sn.set_defaults(func=cmd_ingest_sniff)
+    ingest.set_defaults(func=lambda a: ingest.print_help() or EXIT_BAD_INPUT)
+
+    rad = sub.add_parser("radius", help="RADIUS accounting: NAS status and sessions")
+    rad_sub = rad.add_subparsers(title="radius commands", metavar="ACTION")
+    rs = rad_sub.add_parser("status", help="per NAS: last packet and packets by result; open sessions by realm")
+    rs.set_defaults(func=cmd_radius_status)
+    rl = rad_sub.add_parser("sessions", help="the latest accounting sessions (pseudonyms shortened)")
+    rl.add_argument("--open", action="store_true", help="only sessions without a Stop")
+    rl.add_argument("-n", type=int, default=30, help="how many (default 30)")
+    rl.set_defaults(func=cmd_radius_sessions)
+    rad.set_defaults(func=lambda a: rad.print_help() or EXIT_BAD_INPUT)
+
     demo = sub.add_parser("demo", help="build the simulated city lab on loopback and run netmon against it")
     demo.add_argument("--dir", default=".netmon-lab", help="lab folder (default .netmon-lab)")
     demo.add_argument("--sites", type=int, default=6, help="number of sites, one switch each (default 6)")
@@ -456,6 +493,153 @@ def cmd_report_wifi(args) -> int:
     return 0
 
 
+FTICKS_CHUNK = 20_000  # events per transaction: a month of logs must not sit in memory at once
+
+
+def cmd_ingest_fticks(args) -> int:
+    from collectors.radius import fticks
+
+    cfg, store = config_and_store(args)
+    privacy = load_secrets(cfg).privacy
+    if privacy is None:
+        raise UserError(
+            "F-Ticks station ids are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"{args.file}: cannot read: {exc.strerror}") from None
+    totals: dict[str, int] = {}
+    malformed = other = 0
+    offset = 0
+    try:
+        while True:
+            chunk = [line for _, line in zip(range(FTICKS_CHUNK), stream, strict=False)]
+            if not chunk:
+                break
+            parsed = fticks.parse_lines(chunk)
+            for number, why in parsed.malformed:
+                print(f"{name}:{offset + number}: not a valid F-Ticks line: {why}", file=sys.stderr)
+            store.record_fticks(parsed.events, privacy, malformed=len(parsed.malformed))
+            for e in parsed.events:
+                totals[e.result] = totals.get(e.result, 0) + e.repeat
+            malformed += len(parsed.malformed)
+            other += parsed.other
+            offset += len(chunk)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "none"
+    print(f"{name}: {sum(totals.values())} F-Ticks events ({counts}) stored in {cfg.db}; "
+          f"{malformed} malformed lines; {other} other lines skipped")  # fmt: skip
+    return EXIT_BAD_INPUT if malformed else 0
+
+
+def _accounting_setup(args):
+    """Configuration, store, secrets and session settings for the accounting ingest commands."""
+    from netmon.radius_sessions import SessionSettings
+
+    cfg, store = config_and_store(args)
+    secrets = load_secrets(cfg)
+    if secrets.privacy is None:
+        raise UserError(
+            "accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    if not secrets.radius:
+        raise UserError("no RADIUS clients in the secrets file: a request is only accepted from a declared NAS")
+    interval = cfg.radius.interim_interval if cfg.radius else 600
+    return cfg, store, secrets, SessionSettings(frozenset(cfg.eduroam_ssids), interval)
+
+
+def cmd_ingest_sniff(args) -> int:
+    import threading
+
+    from collectors.radius import pcap
+    from collectors.radius.listener import NasTable
+
+    _cfg, store, secrets, settings = _accounting_setup(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    timer = threading.Timer(args.duration, stop.set) if args.duration else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    print(f"netmon: capturing RADIUS accounting on {args.interface}, udp port {args.port}", file=sys.stderr, flush=True)
+    try:
+
+        def record(batch):
+            return store.record_radius(batch, secrets.privacy, settings)
+
+        totals = pcap.sniff(args.interface, NasTable(secrets.radius.values()), record, stop, args.port)
+    except pcap.PcapError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    print(f"{args.interface}: {pcap.summary(totals)}")
+    return 0
+
+
+def cmd_ingest_pcap(args) -> int:
+    from collections import Counter
+
+    from collectors.radius import pcap
+    from collectors.radius.listener import NasTable
+
+    _cfg, store, secrets, settings = _accounting_setup(args)
+    totals: Counter = Counter()
+    try:
+        for batch in pcap.read(args.file, NasTable(secrets.radius.values()), args.port, verify=not args.no_verify):
+            totals.update(batch.counts)
+            totals.update(store.record_radius(batch, secrets.privacy, settings))
+    except pcap.PcapError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{args.file}: {pcap.summary(totals)}")
+    return 0
+
+
+def cmd_radius_status(args) -> int:
+    _cfg, store = config_and_store(args)
+    now = time.time()
+    last = store.radius_last_packets()
+    print(format_table(
+        ["nas", "last packet", "seconds ago"],
+        [[nas, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)), f"{now - ts:.0f}"]
+         for nas, ts in sorted(last.items())],
+    ))  # fmt: skip
+    print()
+    print(format_table(["type", "result", "packets"], [[r["type"], r["result"], r["count"]]
+                                                        for r in store.radius_packet_counts()]))  # fmt: skip
+    print()
+    realms: dict[str, int] = {}
+    for r in store.radius_active():
+        key = (r["realm"] or "-") if r["eduroam"] else f"({r['ssid'] or 'no SSID'})"
+        realms[key] = realms.get(key, 0) + r["sessions"]
+    rows = sorted(realms.items(), key=lambda kv: (-kv[1], kv[0]))
+    print(format_table(["open sessions: realm (eduroam) or (SSID)", "sessions"], [list(r) for r in rows]))
+    return 0
+
+
+def cmd_radius_sessions(args) -> int:
+    _cfg, store = config_and_store(args)
+    rows = store.radius_sessions(open_only=args.open)[-args.n :] if args.n > 0 else []
+    now = time.time()
+    table = []
+    for r in rows:
+        end = r["stop"] if r["stop"] is not None else now
+        table.append([
+            r["nas"], r["site"] or "-", r["ssid"] or "-", r["realm"] or "-", (r["client"] or "-")[:8],
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start"])), f"{(end - r['start']) / 60:.1f}",
+            r["input_octets"], r["output_octets"], r["terminate_cause"] or ("open" if r["stop"] is None else "-"),
+        ])  # fmt: skip
+    print(format_table(
+        ["nas", "site", "ssid", "realm", "client", "start", "minutes", "in octets", "out octets", "end"], table
+    ))  # fmt: skip
+    return 0
+
+
 def cmd_poll(args) -> int:
     from netmon.poller import Poller
     from netmon.scheduler import poll_all
@@ -562,7 +746,7 @@ def cmd_run(args) -> int:
 def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "") -> int:
     from exporters.prometheus import serve
     from netmon.poller import Poller
-    from netmon.scheduler import Scheduler
+    from netmon.scheduler import Scheduler, start_accounting
 
     secrets = load_secrets(cfg)
     store = open_store(cfg)
@@ -571,11 +755,11 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
             inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
         )
     devices = store.devices()
-    if not devices:
+    if not devices and cfg.radius is None:
         raise UserError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
     host, port = cfg.listen_host_port
     try:
-        server, _thread = serve(cfg.db, host, port, cfg)
+        server, _thread = serve(cfg.db, host, port, cfg, top_realms=cfg.radius.top_realms if cfg.radius else 10)
     except OSError as exc:
         raise UserError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
     print(
@@ -592,11 +776,22 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
             loop.add_signal_handler(sig, stop.set)
         poller = Poller(cfg, secrets)
         scheduler = Scheduler(cfg, store, poller, spread=min(cfg.interval, 5.0))
+        try:
+            listeners = await start_accounting(cfg, secrets, store, scheduler.writer)
+        except Exception:
+            scheduler.shutdown()
+            poller.close()
+            raise
         scheduler.start(devices)
+        for listener in listeners:
+            host, port = listener.address
+            print(f"netmon: {type(listener).__name__} on udp {host}:{port}", file=sys.stderr, flush=True)
         try:
             await asyncio.wait_for(stop.wait(), timeout=duration)
         except TimeoutError:
             pass
+        for listener in listeners:
+            listener.close()
         scheduler.shutdown()
         poller.close()
 
@@ -623,6 +818,7 @@ def cmd_demo(args) -> int:
     ssh = lab_mod.SshDevice(lab)
     controller = lab_mod.WlcDevice(lab)
     prometheus = None
+    nas = lab_mod.RadiusNas(lab)
     try:
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
         ssh.start()
@@ -632,6 +828,13 @@ def cmd_demo(args) -> int:
                 f"lab: Wi-Fi controller {model.hostname} ({model.kind}) on "
                 f"udp://127.0.0.1:{lab.wlc_port_of(model.hostname)}: "
                 f"{len(model.aps())} APs, residents coming and going",
+                file=sys.stderr,
+            )
+        nas.start()
+        if lab.radius_port:
+            print(
+                f"lab: wlc-city sends RADIUS accounting for its eduroam visitors to udp://127.0.0.1:{lab.radius_port}"
+                f", and F-Ticks (syslog) to udp://127.0.0.1:{lab.fticks_port}",
                 file=sys.stderr,
             )
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)
@@ -645,6 +848,7 @@ def cmd_demo(args) -> int:
     finally:
         if prometheus is not None:
             prometheus.stop()
+        nas.stop()
         controller.stop()
         ssh.stop()
         sim.stop()

@@ -22,6 +22,12 @@ Example ``netmon.yml``::
       retries: 1
       max_repetitions: 25
       engine: native                     # native (own SNMPv2c codec) | pysnmp; SNMPv3 always uses pysnmp
+    eduroam_ssids: [eduroam]             # SSIDs whose sessions are eduroam sessions
+    radius:                              # RADIUS accounting listener (NAS secrets: the secrets file)
+      listen: 0.0.0.0:1813               # address:port ([::]:1813 for IPv6)
+      interim_interval: 600              # seconds, when a session does not say; 3x without update: timed out
+      top_realms: 10                     # netmon_eduroam_sessions_active: these many realms, the rest 'other'
+      fticks_listen: 127.0.0.1:5514      # optional: F-Ticks over UDP syslog
 
 Environment: ``NETMON_CONFIG`` (this file), ``NETMON_DB``,
 ``NETMON_SECRETS``, ``NETMON_INVENTORY``, ``NETMON_LISTEN``.
@@ -53,6 +59,33 @@ class SnmpSettings:
             raise ValueError(f"snmp.engine must be 'native' or 'pysnmp', not {self.engine!r}")
 
 
+def host_port(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``:port`` -> (host, port); ValueError when the port is not a port."""
+    host, _, port = str(text).rpartition(":")
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"port {number} out of range in {text!r}")
+    return host.strip("[]") or default_host, number
+
+
+@dataclass(frozen=True)
+class RadiusSettings:
+    """The accounting listener: present in the configuration means `netmon run` listens."""
+
+    listen: str = "0.0.0.0:1813"
+    interim_interval: int = 600  # seconds; a session silent for 3x this is closed as timed-out
+    top_realms: int = 10  # realms with their own netmon_eduroam_sessions_active series; the rest are 'other'
+    fticks_listen: str | None = None  # UDP syslog address for F-Ticks lines
+    timeout_check: int = 60  # seconds between checks for timed-out sessions
+
+    def __post_init__(self) -> None:
+        host_port(self.listen, "0.0.0.0")
+        if self.fticks_listen:
+            host_port(self.fticks_listen)
+        if self.interim_interval < 1 or self.top_realms < 0 or self.timeout_check < 1:
+            raise ValueError("radius: interim_interval and timeout_check must be >= 1 s, top_realms >= 0")
+
+
 @dataclass(frozen=True)
 class Config:
     db: Path = Path("netmon.db")
@@ -75,11 +108,11 @@ class Config:
     usage_interval: int = 3600  # seconds between usage rebuilds of yesterday and today (0: never)
     capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
+    radius: RadiusSettings | None = None  # None: no accounting listener
 
     @property
     def listen_host_port(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
-        return host.strip("[]") or "127.0.0.1", int(port)
+        return host_port(self.listen)
 
     def collector_interval(self, collector: str, device_interval: int | None = None) -> int | None:
         """How often ``collector`` is meant to succeed on a device; None when it is switched off.
@@ -130,7 +163,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         base = path.parent
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
-    known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules"}
+    known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients"}
     unknown = set(data) - known
     if unknown:
@@ -159,6 +192,11 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, interval=int(data["interval"]))
         if "concurrency" in data:
             cfg = replace(cfg, concurrency=int(data["concurrency"]))
+        if "radius" in data:
+            radius = data["radius"] if data["radius"] is not None else {}
+            if not isinstance(radius, dict):
+                raise ValueError("radius must be a mapping")
+            cfg = replace(cfg, radius=RadiusSettings(**radius))
         if "ap_site_rules" in data:
             cfg = replace(cfg, ap_site_rules=tuple(dict(r) for r in data["ap_site_rules"] or ()))
         if "eduroam_ssids" in data:

@@ -89,6 +89,9 @@ class Lab:
     wlc_aps_per_site: int = 40
     wlc_people: int = 6000
     wlc_9800_port: int = 0  # wlc-9800, the Catalyst 9800-style controller (0: not in this lab)
+    radius_port: int = 0  # netmon's accounting listener; the controller's NAS sends there (see RadiusNas)
+    radius_secret: str = field(default="", repr=False)
+    fticks_port: int = 0  # netmon's F-Ticks syslog listener; the lab's eduroam proxy logs there
 
     def wlc_models(self) -> list:
         """A :class:`~netmon.wlc_sim.ControllerModel` per lab controller: wlc-city first, then wlc-9800.
@@ -412,6 +415,48 @@ class WlcDevice:
         self.stop()
 
 
+# -- RADIUS accounting (issue 5): the controller's NAS streams accounting to netmon's listener --------------
+
+RADIUS_INTERIM = 30  # seconds between the lab NAS's Interim-Updates (netmon times a session out after 3)
+
+
+def radius_lab_settings(lab: Lab) -> tuple[dict, dict]:
+    """The secrets and configuration entries of the lab's accounting stream (none without a controller)."""
+    if not lab.wlc_port:
+        return {}, {}
+    lab.radius_port = free_udp_port()
+    lab.radius_secret = secrets_mod.token_urlsafe(18)
+    controller = next(d for d in lab.devices if d.role == "wlc")
+    nas = {controller.hostname: {"address": "127.0.0.1", "secret": lab.radius_secret}}
+    lab.fticks_port = free_udp_port()
+    settings = {"listen": f"127.0.0.1:{lab.radius_port}", "interim_interval": RADIUS_INTERIM, "timeout_check": 15,
+                "fticks_listen": f"127.0.0.1:{lab.fticks_port}"}  # fmt: skip
+    return {"radius": nas}, {"radius": settings}
+
+
+class RadiusNas:
+    """The lab controller's accounting stream to netmon (see :mod:`netmon.radius_sim`)."""
+
+    def __init__(self, lab: Lab, tick: float = 5.0):
+        self.lab, self.tick = lab, tick
+        self.stream = None
+
+    def start(self) -> RadiusNas:
+        from netmon.radius_sim import AccountingStream
+
+        if self.lab.radius_port:
+            self.stream = AccountingStream(
+                self.lab.wlc_model(), ("127.0.0.1", self.lab.radius_port), self.lab.radius_secret.encode(),
+                interim=RADIUS_INTERIM, fticks=("127.0.0.1", self.lab.fticks_port) if self.lab.fticks_port else None,
+            ).start(self.tick)  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
+
+
 class SshDevice:
     """The lab's SSH switch: a simulated IOS CLI on 127.0.0.1 (see :mod:`netmon.ssh_device`)."""
 
@@ -658,6 +703,8 @@ def build(
     if lab.wlc_port:
         # The key that pseudonymises the lab's simulated residents: new every build, like a rotated key.
         secrets["privacy"] = {"key": secrets_mod.token_urlsafe(32)}
+    radius_secrets, radius_config = radius_lab_settings(lab)
+    secrets.update(radius_secrets)
     if v3:
         secrets["snmp"]["lab-v3"] = {
             "version": "3",
@@ -681,6 +728,7 @@ def build(
         "interval": interval,
         "concurrency": 64,
         "snmp": {"timeout": 2.0, "retries": 1, "max_repetitions": 25},
+        **radius_config,
     }
     lab.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     return lab

@@ -50,6 +50,13 @@ def prune(store: Store, keep_days: int, tz: ZoneInfo, now: float | None = None, 
             "SELECT min(start), count(*) FROM radius_sessions WHERE stop IS NOT NULL AND stop < ?",
             "DELETE FROM radius_sessions WHERE stop IS NOT NULL AND stop < ?",
         )
+    # F-Ticks events carry a station pseudonym; their per-day counts (fticks_counts) are kept like the aggregates.
+    raw_only = {}
+    if usage.table_exists(conn, "fticks_events"):
+        raw_only["fticks_events"] = (
+            "SELECT min(ts), count(*) FROM fticks_events WHERE ts < ?",
+            "DELETE FROM fticks_events WHERE ts < ?",
+        )
     result = PruneResult(cutoff_day.isoformat(), dry_run=dry_run)
     oldest = None
     for table, (count_sql, _) in queries.items():
@@ -57,12 +64,17 @@ def prune(store: Store, keep_days: int, tz: ZoneInfo, now: float | None = None, 
         result.deleted[table] = n
         if first is not None:
             oldest = first if oldest is None else min(oldest, first)
-    if oldest is None:
+    for table, (count_sql, _) in raw_only.items():
+        result.deleted[table] = conn.execute(count_sql, (cutoff,)).fetchone()[1]
+    if oldest is None and not any(result.deleted.values()):
         return result
-    todo = usage.incomplete_days(store, usage.local_day(oldest, tz), cutoff_day - timedelta(days=1))
+    todo = []
+    if oldest is not None:
+        todo = usage.incomplete_days(store, usage.local_day(oldest, tz), cutoff_day - timedelta(days=1))
     result.aggregated_first = [d.isoformat() for d in todo]
     if dry_run:
         return result
+    queries.update(raw_only)
     for first, last in usage.runs(todo):
         usage.rebuild(store, first, last, tz, now=now)
     with store.transaction() as c:

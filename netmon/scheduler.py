@@ -34,10 +34,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors import cli, cli_parsers
 from collectors.observations import SystemInfo
+from collectors.radius.fticks import FTicksSyslogListener
+from collectors.radius.listener import AccountingListener, NasTable
 from collectors.wlc import cli as wlc_cli
 from netmon import retention, usage, wifi
-from netmon.config import Config
+from netmon.config import Config, ConfigError, host_port
 from netmon.poller import DevicePoll, Poller
+from netmon.radius_sessions import SessionSettings
 from netmon.secrets import Secrets
 from netmon.store import CollectorRun, DeviceRow, Store
 
@@ -225,6 +228,45 @@ async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concu
         return list(await asyncio.gather(*polls))
 
 
+async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: ThreadPoolExecutor) -> list:
+    """The RADIUS accounting listener (and the F-Ticks syslog one) when configured; [] when not.
+
+    Both hand what they receive to ``writer``, the same single writer thread the polls use.
+    """
+    settings = config.radius
+    if settings is None:
+        return []
+    if not secrets.radius:
+        raise ConfigError(
+            "radius: the accounting listener is configured but the secrets file declares no RADIUS clients"
+        )
+    if secrets.privacy is None:
+        raise ConfigError(
+            "radius: accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    sessions = SessionSettings(frozenset(config.eduroam_ssids), settings.interim_interval)
+    commit = partial(store.record_radius, pseudonyms=secrets.privacy, settings=sessions)
+    started = []
+    try:
+        host, port = host_port(settings.listen, "0.0.0.0")
+        started.append(await AccountingListener(NasTable(secrets.radius.values()), commit, writer).start(host, port))
+        log.info("RADIUS accounting on udp %s:%d from %d declared clients", host, port, len(secrets.radius))
+        if settings.fticks_listen:
+            host, port = host_port(settings.fticks_listen)
+            record = partial(_record_fticks, store, secrets.privacy)
+            started.append(await FTicksSyslogListener(record, writer).start(host, port))
+            log.info("F-Ticks syslog on udp %s:%d", host, port)
+    except OSError as exc:
+        for listener in started:
+            listener.close()
+        raise ConfigError(f"radius: cannot listen on udp {host}:{port}: {exc.strerror}") from None
+    return started
+
+
+def _record_fticks(store: Store, pseudonyms, events, malformed: int) -> int:
+    return store.record_fticks(events, pseudonyms, malformed)
+
+
 class Scheduler:
     def __init__(
         self,
@@ -259,6 +301,14 @@ class Scheduler:
             coalesce=True,
         )
         self._schedule_maintenance()
+        if self.config.radius is not None:
+            self.scheduler.add_job(
+                self._radius_timeouts,
+                IntervalTrigger(seconds=self.config.radius.timeout_check),
+                id="radius-timeouts",
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
         log.info(
             "scheduled %d devices (default interval %d s, concurrency %d)",
@@ -369,6 +419,21 @@ class Scheduler:
             self.generation = generation
             self.sync(await loop.run_in_executor(self.writer, self.store.devices))
             log.info("inventory changed: now %d devices", len(self.devices))
+
+    async def _radius_timeouts(self) -> None:
+        """Close accounting sessions that have been silent for 3 x their interim interval."""
+        loop = asyncio.get_running_loop()
+        try:
+            closed = await loop.run_in_executor(
+                self.writer, self.store.close_timed_out_radius, time.time(), self.config.radius.interim_interval
+            )
+        except asyncio.CancelledError:
+            return
+        except Exception:
+            log.exception("RADIUS: could not close timed-out sessions")
+            return
+        if closed:
+            log.info("RADIUS: %d sessions timed out (no update for 3 interim intervals)", closed)
 
     async def _job(self, device: DeviceRow) -> None:
         t0 = time.perf_counter()

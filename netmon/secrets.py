@@ -22,10 +22,15 @@ variable NAME, so a deployment can keep the file free of secrets entirely::
         password: env:NETMON_SSH_PASSWORD
     privacy:
       key: env:NETMON_PSEUDONYM_KEY   # >= 16 bytes; a new key starts new pseudonyms
+    radius:                           # RADIUS accounting clients (NAS): name, source address or network, secret
+      wlc-city:
+        address: 192.0.2.10           # or a network: 192.0.2.0/28
+        secret: env:NETMON_RADIUS_WLC_CITY
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 from dataclasses import dataclass, field
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import yaml
 
+from collectors.radius.listener import Nas
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
 from netmon.privacy import PrivacyError, Pseudonymizer
 
@@ -55,6 +61,7 @@ class Secrets:
     snmp: dict[str, SnmpCredentials] = field(default_factory=dict)
     ssh: dict[str, SshCredentials] = field(default_factory=dict)
     privacy: Pseudonymizer | None = None  # the key that pseudonymises residents' MACs and user names
+    radius: dict[str, Nas] = field(default_factory=dict)  # accounting clients by name
 
 
 def check_private(path: Path) -> None:
@@ -84,9 +91,9 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
         raise SecretsError(f"{path}: bad YAML at {where}") from None
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: must be a mapping with 'snmp' and/or 'ssh'")
-    unknown = set(doc) - {"snmp", "ssh", "privacy"}
+    unknown = set(doc) - {"snmp", "ssh", "privacy", "radius"}
     if unknown:
-        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh', 'privacy')")
+        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh', 'privacy', 'radius')")
 
     def value(profile: str, entry: dict, key: str, required: bool = False) -> str | None:
         raw = entry.get(key)
@@ -148,4 +155,20 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
             privacy = Pseudonymizer(value("privacy", entry, "key", True).encode())
         except PrivacyError as exc:
             raise SecretsError(f"{path}: privacy: {exc}") from None
-    return Secrets(snmp=snmp, ssh=ssh, privacy=privacy)
+    radius: dict[str, Nas] = {}
+    for name, entry in (doc.get("radius") or {}).items():
+        if not isinstance(entry, dict):
+            raise SecretsError(f"{path}: RADIUS client {name!r} must be a mapping with 'address' and 'secret'")
+        extra = set(entry) - {"address", "secret"}
+        if extra:
+            raise SecretsError(f"{path}: RADIUS client {name!r}: unknown fields {sorted(extra)}")
+        address = value(name, entry, "address", True)
+        try:
+            network = ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise SecretsError(f"{path}: RADIUS client {name!r}: 'address' is not an address or network") from None
+        secret = value(name, entry, "secret", True)
+        if not secret:
+            raise SecretsError(f"{path}: RADIUS client {name!r}: empty 'secret'")
+        radius[str(name)] = Nas(str(name), network, secret.encode())
+    return Secrets(snmp=snmp, ssh=ssh, privacy=privacy, radius=radius)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ from collectors.observations import (
     SystemInfo,
 )
 from inventory.model import Device, Inventory
-from netmon import usage, wifi
+from netmon import radius_sessions, usage, wifi
 from netmon.counters import CounterSample, counter_delta, rebooted
 
 COUNTERS = (
@@ -220,7 +221,9 @@ CREATE TABLE optics (
     wifi.MIGRATION,
     # 4: the explicit AP-to-site mapping (inventory/ap_sites.py), imported like the inventory
     wifi.AP_SITE_MAP_MIGRATION,
-    # 5: daily Wi-Fi usage aggregates for the planners' reports (kept when raw sessions are pruned)
+    # 5: RADIUS accounting sessions, packet counts per type and result, last packet per NAS, F-Ticks events
+    radius_sessions.MIGRATION,
+    # 6: daily Wi-Fi usage aggregates for the planners' reports (kept when raw sessions are pruned)
     usage.MIGRATION,
 ]
 
@@ -723,6 +726,46 @@ class Store:
         """One controller poll (see :mod:`netmon.wifi`), in one transaction."""
         with self.transaction() as conn:
             return wifi.record(conn, controller.id, at, result, pseudonyms, settings, site_of)
+
+    # -- RADIUS accounting and F-Ticks (see netmon.radius_sessions) --------------------------
+
+    def record_radius(self, batch, pseudonyms, settings) -> Counter:
+        """One accounting listener batch in one transaction; returns (type, result) per record."""
+        with self.transaction() as conn:
+            return radius_sessions.record_batch(conn, batch, pseudonyms, settings)
+
+    def close_timed_out_radius(self, now: float, default_interval: int) -> int:
+        with self.transaction() as conn:
+            return radius_sessions.close_timed_out(conn, now, default_interval)
+
+    def record_fticks(self, events, pseudonyms, malformed: int = 0) -> int:
+        with self.transaction() as conn:
+            return radius_sessions.record_fticks(conn, events, pseudonyms, malformed)
+
+    def radius_sessions(self, open_only: bool = False) -> list[dict]:
+        sql = "SELECT r.*, s.name AS site FROM radius_sessions r LEFT JOIN sites s ON s.id = r.site_id"
+        if open_only:
+            sql += " WHERE r.stop IS NULL"
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY r.start, r.id")]
+
+    def radius_packet_counts(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT type, result, count FROM radius_packets ORDER BY 1, 2")]
+
+    def radius_last_packets(self) -> dict[str, float]:
+        return {r["nas"]: r["last_packet"] for r in self.conn.execute("SELECT nas, last_packet FROM radius_nas")}
+
+    def radius_active(self) -> list[dict]:
+        """Open sessions counted by SSID, eduroam flag and realm."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT coalesce(ssid, '') AS ssid, eduroam, realm, count(*) AS sessions FROM radius_sessions "
+                "WHERE stop IS NULL GROUP BY 1, 2, 3"
+            )
+        ]
+
+    def fticks_counts(self) -> dict[str, int]:
+        return {r["result"]: r["count"] for r in self.conn.execute("SELECT result, count FROM fticks_counts")}
 
     def record_failure(self, device: DeviceRow, started: float, reason: str = "store") -> None:
         """A poll whose result could not be stored: make the device's state unknown, not stale.

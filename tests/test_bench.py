@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent), bench/wlc.py (one big controller)
-and bench/report.py (a few days of synthetic usage)."""
+"""Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent), bench/wlc.py (one big controller),
+bench/report.py (a few days of synthetic usage) and bench/radius.py (accounting packets against a bare loop)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,21 @@ def test_bench_report_smoke():
     for fmt in ("html", "csv", "pdf"):
         assert result[f"render_{fmt}_s"] > 0 and result[f"{fmt}_bytes"] > 1000
     assert 0 < result["unique_clients"] <= result["sessions"]
+
+
+def test_bench_radius_smoke():
+    """bench/radius.py: `netmon run` and the bare loop both answer every packet; netmon stores every one."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "radius.py"), "--sessions", "200", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    result = json.loads(proc.stdout)
+    netmon, bare = result["netmon"], result["bare"]
+    assert netmon["answered"] == bare["answered"] == 600 and netmon["lost"] == bare["lost"] == 0
+    assert netmon["stored_sessions"] == netmon["stopped_sessions"] == 200 and netmon["stored_ok"] == 600
+    assert netmon["rate"] > 0 and bare["rate"] > 0 and result["ratio"] > 0
+    # A 600-packet run is too short to judge the rate target: only the speed warning may be there.
+    assert all("target" in w for w in result["warnings"]), result["warnings"]

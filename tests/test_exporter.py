@@ -61,6 +61,12 @@ EXPECTED = {
     "netmon_wifi_ssid_clients",
     "netmon_wifi_radio_channel",
     "netmon_wifi_radio_utilization_ratio",
+    "netmon_radius_packets",
+    "netmon_radius_last_packet_timestamp_seconds",
+    "netmon_radius_sessions_active",
+    "netmon_eduroam_sessions_active",
+    "netmon_fticks_events",
+    "netmon_fticks_malformed_lines",
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,12 +19,6 @@ from tests.conftest import run_netmon
 
 UTC = ZoneInfo("UTC")
 DAY = date(2026, 5, 12)  # a Tuesday
-RADIUS_COLUMNS = """
-CREATE TABLE radius_sessions (
-    nas TEXT NOT NULL, session_key TEXT NOT NULL, user TEXT, realm TEXT, client TEXT, ap_mac TEXT, ssid TEXT,
-    site_id INTEGER, eduroam INTEGER, start REAL NOT NULL, last_update REAL, stop REAL, session_time INTEGER,
-    input_octets INTEGER, output_octets INTEGER, terminate_cause TEXT
-)"""
 
 
 def at(hour: float, day: date = DAY, tz: ZoneInfo = UTC) -> float:
@@ -163,7 +156,6 @@ def test_a_site_counts_a_client_once_across_ssids_and_peaks_over_all_of_them(sto
 
 
 def test_radius_sessions_merge_without_double_counting(store):
-    store.conn.execute(RADIUS_COLUMNS)
     # c1: the controller and RADIUS saw the same visit, RADIUS a little longer: one session, the union, max bytes
     add_wifi(store, "c1", at(9), at(10), ssid="eduroam", rx=500, tx=100, realm="uni.example", user="u1")
     add_radius(store, "c1", at(8.5), at(9.5), octets=(1000, 200), user="u1", realm="uni.example", key="a")
@@ -202,7 +194,6 @@ def test_merge_rule_unit():
 
 
 def test_rebuild_is_idempotent(store):
-    store.conn.execute(RADIUS_COLUMNS)
     for n in range(30):
         add_wifi(store, f"c{n % 7}", at(n % 20), at(n % 20 + 1.3), ssid=("CityWiFi", "eduroam")[n % 2],
                  realm="uni.example" if n % 2 else None, rx=n)  # fmt: skip
@@ -266,17 +257,19 @@ def test_retention_aggregates_then_prunes_and_keeps_open_sessions(store):
     add_wifi(store, "old-closed", at(9, old), at(10, old))
     add_wifi(store, "old-open", at(9, old), None, last_seen=at(11, date(2026, 5, 19)))
     add_wifi(store, "recent", at(9, recent), at(10, recent))
-    store.conn.execute(RADIUS_COLUMNS)
     add_radius(store, "r-old", at(9, old), at(10, old), key="x")
     add_radius(store, "r-open", at(9, old), None, key="y")
     with store.transaction() as c:
         c.execute("INSERT INTO wifi_samples VALUES (?, 1, '00:3a:a0:00:00:01', 'CityWiFi', 4)", (at(9, old),))
         c.execute("INSERT INTO wifi_samples VALUES (?, 1, '00:3a:a0:00:00:01', 'CityWiFi', 2)", (at(9, recent),))
+        for ts in (at(9, old), at(9, recent)):
+            c.execute("INSERT INTO fticks_events (ts, realm, result, csi) VALUES (?, 'uni.example', 'OK', 'x')", (ts,))
     assert not rows(store, "usage_daily", old)  # never aggregated: retention must do it first
     done = retention.prune(store, 7, UTC, now=now)
     assert done.cutoff_day == "2026-05-13"
     assert "2026-05-01" in done.aggregated_first
-    assert done.deleted == {"wifi_sessions": 1, "wifi_samples": 1, "radius_sessions": 1}
+    assert done.deleted == {"wifi_sessions": 1, "wifi_samples": 1, "radius_sessions": 1, "fticks_events": 1}
+    assert store.conn.execute("SELECT count(*) FROM fticks_events").fetchone()[0] == 1
     left = {r[0] for r in store.conn.execute("SELECT client FROM wifi_sessions")}
     assert left == {"old-open", "recent"}
     assert {r[0] for r in store.conn.execute("SELECT client FROM radius_sessions")} == {"r-open"}
@@ -290,6 +283,9 @@ def test_retention_aggregates_then_prunes_and_keeps_open_sessions(store):
 
 
 def test_retention_works_without_radius_and_dry_run_changes_nothing(store):
+    # A database whose RADIUS tables were never created (usage and retention must not need them).
+    store.conn.execute("DROP TABLE radius_sessions")
+    store.conn.execute("DROP TABLE fticks_events")
     now = at(12, date(2026, 5, 20))
     add_wifi(store, "old", at(9, date(2026, 4, 1)), at(10, date(2026, 4, 1)))
     done = retention.prune(store, 7, UTC, now=now, dry_run=True)
@@ -352,14 +348,11 @@ def test_scheduler_runs_usage_and_retention_through_its_writer(store):
     assert store.conn.execute("SELECT count(*) FROM wifi_sessions").fetchone()[0] == 1  # too recent to prune
 
 
-def test_migration_leaves_other_tables_alone(tmp_path):
+def test_migration_creates_the_usage_tables(tmp_path):
     s = Store(tmp_path / "a.db")
     names = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert set(usage.TABLES) | {"usage_days"} <= names
-    assert "radius_sessions" not in names
     s.close()
-    with pytest.raises(sqlite3.OperationalError):
-        sqlite3.connect(tmp_path / "a.db").execute("SELECT * FROM radius_sessions")
 
 
 def _source_row(t: tuple) -> tuple:

@@ -1,0 +1,1 @@
+"""RADIUS accounting (RFC 2866) and F-Ticks: the wire codec, the UDP listener, the F-Ticks parser."""

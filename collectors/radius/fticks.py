@@ -1,0 +1,215 @@
+"""F-Ticks: the eduroam authentication log line, as radsecproxy and FreeRADIUS write it to syslog.
+
+``F-TICKS/eduroam/1.0#REALM=uni.example#VISCOUNTRY=NL#VISINST=1campus.example#CSI=aa-bb-..#RESULT=OK#``
+
+Each line is one authentication of a visitor from ``REALM`` at the visited
+institution ``VISINST`` (an Operator-Name: the leading ``1`` is the REALM
+namespace of RFC 5580 and is dropped), with the station id ``CSI`` (a MAC,
+or a hash when the server hashes it) and the result ``OK`` or ``FAIL``.
+Whatever else a server adds (``PN``, ``USERNAME``: a person's identity) is
+never kept. rsyslog's ``message repeated N times: [...]`` counts as N
+events. A line that is not F-Ticks at all (other syslog traffic) is skipped;
+an F-Ticks line without a usable REALM or RESULT is malformed, and reported
+with its line number.
+
+Also here: a UDP syslog receiver for servers that send F-Ticks straight to
+netmon. Like the accounting listener, it hands events to the store's writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from netmon.privacy import realm_of
+
+log = logging.getLogger(__name__)
+RESULTS = ("OK", "FAIL")
+_FTICKS = re.compile(r"F-TICKS/(?P<federation>[^/#\s]+)/(?P<version>\d[\d.]*)#(?P<body>.*)$")
+_REPEATED = re.compile(r"message repeated (\d+) times: \[\s*F-TICKS/")
+_ISO = re.compile(r"^(?:<\d{1,3}>\d?\s*)?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s")
+_BSD = re.compile(r"^(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)\s")
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
+MAX_REPEAT = 100_000
+
+
+class FTicksError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class FTicksEvent:
+    ts: float
+    realm: str
+    result: str  # OK | FAIL
+    viscountry: str | None = None
+    visinst: str | None = None
+    csi: str | None = field(default=None, repr=False)  # raw: the store keeps a pseudonym
+    repeat: int = 1
+
+
+def _timestamp(line: str, now: float) -> float:
+    m = _ISO.match(line)
+    if m:
+        text = m.group(1).replace("Z", "+00:00")
+        try:
+            stamp = datetime.fromisoformat(text)
+        except ValueError:
+            return now
+        return stamp.timestamp() if stamp.tzinfo else stamp.astimezone().timestamp()
+    m = _BSD.match(line)
+    if m and m.group(1) in _MONTHS:
+        # RFC 3164 has no year: this year, unless that is in the future (a log from last December).
+        year = datetime.fromtimestamp(now).year
+        fields = (_MONTHS[m.group(1)], int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5)))
+        try:
+            stamp = datetime(year, *fields).timestamp()
+            if stamp > now + 86400:
+                stamp = datetime(year - 1, *fields).timestamp()
+        except ValueError:
+            return now
+        return stamp
+    return now
+
+
+def parse_line(line: str, now: float | None = None) -> FTicksEvent | None:
+    """The event in a log line; None when the line is not F-Ticks; :class:`FTicksError` when it is but broken."""
+    if "F-TICKS" not in line:
+        return None
+    now = time.time() if now is None else now
+    text = line.strip()
+    m = _FTICKS.search(text)
+    if m is None:
+        raise FTicksError("F-TICKS without a federation/version header and '#' fields")
+    repeat = 1
+    r = _REPEATED.search(text)
+    body = m.group("body")
+    if r:
+        repeat = min(int(r.group(1)), MAX_REPEAT)
+        body = body.rstrip().removesuffix("]")
+    fields: dict[str, str] = {}
+    for part in body.split("#"):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.isalnum():
+            raise FTicksError(f"field {key[:20]!r} is not KEY=VALUE")
+        fields.setdefault(key.upper(), value.strip())
+    realm_text = fields.get("REALM", "")
+    if not realm_text:
+        raise FTicksError("no REALM")
+    realm = realm_of(f"x@{realm_text}")
+    if realm is None:
+        raise FTicksError("REALM is not a domain name")
+    result = fields.get("RESULT", "").upper()
+    if result not in RESULTS:
+        raise FTicksError("RESULT is not OK or FAIL" if result else "no RESULT")
+    visinst = fields.get("VISINST") or None
+    if visinst and visinst[0] == "1" and "." in visinst[1:]:
+        visinst = visinst[1:]  # the Operator-Name REALM namespace
+    country = (fields.get("VISCOUNTRY") or "").upper() or None
+    return FTicksEvent(
+        ts=_timestamp(text, now),
+        realm=realm,
+        result=result,
+        viscountry=country,
+        visinst=visinst.lower() if visinst else None,
+        csi=fields.get("CSI") or None,
+        repeat=repeat,
+    )
+
+
+@dataclass
+class ParseResult:
+    events: list[FTicksEvent] = field(default_factory=list)
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
+    other: int = 0  # lines that are not F-Ticks
+
+
+def parse_lines(lines: Iterable[str], now: float | None = None) -> ParseResult:
+    out = ParseResult()
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            event = parse_line(line, now)
+        except FTicksError as exc:
+            out.malformed.append((number, str(exc)))
+            continue
+        if event is None:
+            out.other += 1
+        else:
+            out.events.append(event)
+    return out
+
+
+class FTicksSyslogListener(asyncio.DatagramProtocol):
+    """F-Ticks over UDP syslog: each datagram one or more lines; events committed in batches by ``commit``."""
+
+    def __init__(self, commit: Callable[[list[FTicksEvent], int], object], executor: Executor):
+        self.commit, self.executor = commit, executor
+        self.transport = None
+        self._events: list[FTicksEvent] = []
+        self._malformed = 0
+        self._flushing = False
+        self._logged: dict[str, float] = {}
+        self.received = 0
+
+    async def start(self, host: str, port: int) -> FTicksSyslogListener:
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        return self
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.transport.get_extra_info("sockname")[:2]
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.received += 1
+        now = time.time()
+        for line in data.decode("utf-8", "replace").splitlines():
+            try:
+                event = parse_line(line, now)
+            except FTicksError as exc:
+                self._malformed += 1
+                if now - self._logged.get(addr[0], -60.0) >= 60.0:
+                    self._logged[addr[0]] = now
+                    log.warning("F-Ticks: malformed line from %s: %s (at most once a minute per source)", addr[0], exc)
+                continue
+            if event is not None:
+                self._events.append(event)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._flushing or not (self._events or self._malformed):
+            return
+        self._flushing = True
+        events, malformed = self._events, self._malformed
+        self._events, self._malformed = [], 0
+        future = asyncio.get_running_loop().run_in_executor(self.executor, self.commit, events, malformed)
+        future.add_done_callback(self._done)
+
+    def _done(self, future) -> None:
+        self._flushing = False
+        if not future.cancelled() and future.exception() is not None:
+            log.error("F-Ticks: could not store events: %r", future.exception())
+        self._schedule()
+
+    async def drain(self) -> None:
+        for _ in range(1000):
+            if not self._flushing and not self._events and not self._malformed:
+                return
+            await asyncio.sleep(0.01)

@@ -1,0 +1,294 @@
+"""RADIUS accounting sessions and F-Ticks events in the store: the session state machine.
+
+One ``radius_sessions`` row per NAS and session key (Acct-Session-Id, plus
+Acct-Multi-Session-Id when present). Start, Interim-Update and Stop may come
+in any order, twice, or not at all:
+
+- the first packet of a session opens the row, whatever it is (an Interim or
+  a Stop before its Start opens it at ``event time - Acct-Session-Time``);
+- a packet that moves nothing forward (session time and both octet counters
+  no larger than stored) changes nothing: retransmissions and late,
+  out-of-order updates are harmless, and counters never go backwards;
+- a Start seen after the session's updates moves ``start`` to the NAS's
+  time when earlier (the updates only gave an estimate), and only once;
+- a Stop closes the row once (a later duplicate changes nothing) and
+  replaces netmon's own guess ``timed-out``;
+- an Interim for a session netmon had timed out reopens it (the NAS was
+  silent, not the user gone);
+- a packet whose session began after the stored one ended (the NAS reused
+  the Acct-Session-Id, as many do after a reboot) starts a new row; the old
+  one keeps its history under ``<key>#<id>``;
+- Accounting-On (the NAS restarted: its sessions are gone) closes the NAS's
+  open sessions at their last update, Accounting-Off (it is shutting down)
+  at the packet's time;
+- a session without an update for 3 x its Acct-Interim-Interval (or the
+  configured default) is closed by :func:`close_timed_out` as ``timed-out``,
+  at its last update.
+
+Event times are the NAS's (Event-Timestamp, else arrival minus
+Acct-Delay-Time), so a retransmission maps to the same instant. Octets fold
+in Acct-Input/Output-Gigawords. Personal data is stored only as pseudonyms
+(:mod:`netmon.privacy`): the user name, the Calling-Station-Id MAC (with the
+same function as the controller sessions, so one device has one pseudonym in
+``wifi_sessions.client`` and ``radius_sessions.client``), the Framed-IP,
+Chargeable-User-Identity and Operator-Name. The realm stays in clear.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from collectors.radius import codec
+from collectors.radius.fticks import FTicksEvent
+from netmon.privacy import PrivacyError, Pseudonymizer, normal_mac, realm_of
+
+MIGRATION = """
+CREATE TABLE radius_sessions (
+    id INTEGER PRIMARY KEY,
+    nas TEXT NOT NULL,
+    session_key TEXT NOT NULL,
+    user TEXT,
+    realm TEXT,
+    client TEXT,
+    operator_name TEXT,
+    cui TEXT,
+    framed_ip TEXT,
+    ap_mac TEXT,
+    ssid TEXT,
+    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
+    eduroam INTEGER NOT NULL DEFAULT 0,
+    start REAL NOT NULL,
+    last_update REAL NOT NULL,
+    stop REAL,
+    session_time INTEGER NOT NULL DEFAULT 0,
+    input_octets INTEGER NOT NULL DEFAULT 0,
+    output_octets INTEGER NOT NULL DEFAULT 0,
+    terminate_cause TEXT,
+    interim_interval INTEGER,
+    start_seen INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (nas, session_key)
+);
+CREATE INDEX radius_sessions_open ON radius_sessions(last_update) WHERE stop IS NULL;
+CREATE INDEX radius_sessions_start ON radius_sessions(start);
+CREATE INDEX radius_sessions_client ON radius_sessions(client);
+CREATE TABLE radius_packets (
+    type TEXT NOT NULL,
+    result TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (type, result)
+);
+CREATE TABLE radius_nas (
+    nas TEXT PRIMARY KEY,
+    last_packet REAL NOT NULL
+);
+CREATE TABLE fticks_events (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    realm TEXT NOT NULL,
+    viscountry TEXT,
+    visinst TEXT,
+    result TEXT NOT NULL,
+    csi TEXT
+);
+CREATE INDEX fticks_events_ts ON fticks_events(ts);
+CREATE TABLE fticks_counts (
+    result TEXT PRIMARY KEY,
+    count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX access_points_mac ON access_points(mac);
+"""
+
+TIMED_OUT = "timed-out"
+_HASHED = re.compile(r"^[0-9a-fA-F]{32,}$")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    eduroam_ssids: frozenset[str] = frozenset({"eduroam"})
+    interim_interval: int = 600  # seconds, when the NAS does not say (Acct-Interim-Interval)
+
+
+def record_batch(conn: sqlite3.Connection, batch, pseudonyms: Pseudonymizer, settings: SessionSettings) -> Counter:
+    """Store one listener batch inside the caller's transaction; returns (type, result) per record.
+
+    result is ``ok`` (the session changed), ``duplicate`` (nothing new) or ``ignored`` (a status
+    type that is not about sessions).
+    """
+    outcome: Counter = Counter()
+    for r in batch.records:
+        outcome[(r.status_name, _apply(conn, r, pseudonyms, settings))] += 1
+    conn.executemany(
+        "INSERT INTO radius_packets (type, result, count) VALUES (?, ?, ?) "
+        "ON CONFLICT(type, result) DO UPDATE SET count = count + excluded.count",
+        [(kind, result, n) for (kind, result), n in (batch.counts + outcome).items()],
+    )
+    conn.executemany(
+        "INSERT INTO radius_nas (nas, last_packet) VALUES (?, ?) "
+        "ON CONFLICT(nas) DO UPDATE SET last_packet = max(last_packet, excluded.last_packet)",
+        list(batch.last_packet.items()),
+    )
+    return outcome
+
+
+def _site(conn, ap_mac: str | None) -> int | None:
+    if ap_mac is None:
+        return None
+    row = conn.execute(
+        "SELECT site_id FROM access_points WHERE mac = ? AND site_id IS NOT NULL "
+        "ORDER BY status = 'gone', last_seen DESC LIMIT 1",
+        (ap_mac,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _client(p: Pseudonymizer, calling_station: str | None) -> str | None:
+    if not calling_station:
+        return None
+    try:
+        return p.mac(calling_station)
+    except PrivacyError:
+        return None  # not a MAC (a phone number, an address): nothing to follow a device by
+
+
+def _identity(p: Pseudonymizer, r: codec.AccountingRecord) -> dict:
+    return {
+        "user": p.user(r.user_name) if r.user_name else None,
+        "realm": realm_of(r.user_name) if r.user_name else None,
+        "client": _client(p, r.calling_station),
+        "operator_name": p.user(r.operator_name) if r.operator_name else None,
+        "cui": p.user(r.cui) if r.cui and r.cui != "\x00" else None,
+        "framed_ip": p.address(r.framed_ip) if r.framed_ip and r.framed_ip != "0.0.0.0" else None,
+    }
+
+
+def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionSettings) -> str:
+    t = r.event_time
+    if r.status in (codec.ACCOUNTING_ON, codec.ACCOUNTING_OFF):
+        on = r.status == codec.ACCOUNTING_ON
+        conn.execute(
+            "UPDATE radius_sessions SET stop = " + ("last_update" if on else "max(last_update, ?)") + ", "
+            "terminate_cause = ? WHERE nas = ? AND stop IS NULL AND start <= ?",
+            ((t,) if not on else ()) + ("NAS-Reboot" if on else "NAS-Request", r.nas, t),
+        )
+        return "ok"  # news even when nothing was open: the NAS restarted or stops
+    if r.status not in (codec.START, codec.INTERIM_UPDATE, codec.STOP):
+        return "ignored"
+    session_time = r.session_time or 0
+    inp, out = r.input_octets or 0, r.output_octets or 0
+    ap_mac, ssid = codec.split_called_station(r.called_station)
+    ssid = ssid or r.vendor_ssid
+    cause = None
+    if r.status == codec.STOP:
+        cause = codec.TERMINATE_CAUSES.get(r.terminate_cause, str(r.terminate_cause or "")) or None
+    row = conn.execute(
+        "SELECT id, start, last_update, stop, session_time, input_octets, output_octets, terminate_cause, ap_mac, "
+        "site_id, user, realm, client, interim_interval, start_seen FROM radius_sessions "
+        "WHERE nas = ? AND session_key = ?",
+        (r.nas, r.session_key),
+    ).fetchone()
+    start = t if r.status == codec.START else t - session_time
+    if row is not None and row["stop"] is not None and start > row["stop"]:
+        # Began after that session ended: the NAS reused the id (many restart their counters on reboot).
+        # The old row keeps its history under a key of its own; this one starts afresh.
+        conn.execute("UPDATE radius_sessions SET session_key = session_key || '#' || id WHERE id = ?", (row["id"],))
+        row = None
+    if row is None:
+        ident = _identity(p, r)
+        conn.execute(
+            "INSERT INTO radius_sessions (nas, session_key, user, realm, client, operator_name, cui, framed_ip, "
+            "ap_mac, ssid, site_id, eduroam, start, last_update, stop, session_time, input_octets, output_octets, "
+            "terminate_cause, interim_interval, start_seen) "
+            f"VALUES ({', '.join('?' * 21)})",
+            (r.nas, r.session_key, ident["user"], ident["realm"], ident["client"], ident["operator_name"],
+             ident["cui"], ident["framed_ip"], ap_mac, ssid, _site(conn, ap_mac),
+             int(ssid is not None and ssid in settings.eduroam_ssids), start, t,
+             t if r.status == codec.STOP else None, session_time, inp, out, cause, r.interim_interval,
+             int(r.status == codec.START)),
+        )  # fmt: skip
+        return "ok"
+    sets: dict[str, object] = {}
+    newer = session_time > row["session_time"] or inp > row["input_octets"] or out > row["output_octets"]
+    if r.status == codec.START and not row["start_seen"]:
+        # The Start after the updates that opened the row: the NAS's own start time replaces the estimate.
+        # A session whose Start was seen keeps it (a late Start of an older session with a reused id is not news).
+        sets.update(start=min(t, row["start"]), start_seen=1)
+    if newer:
+        sets.update(session_time=max(session_time, row["session_time"]), input_octets=max(inp, row["input_octets"]),
+                    output_octets=max(out, row["output_octets"]), last_update=max(t, row["last_update"]))  # fmt: skip
+        if ap_mac is not None and ap_mac != row["ap_mac"]:  # roamed: the session follows the AP it is on
+            sets.update(ap_mac=ap_mac, ssid=ssid, site_id=_site(conn, ap_mac),
+                        eduroam=int(ssid is not None and ssid in settings.eduroam_ssids))  # fmt: skip
+        if r.status == codec.INTERIM_UPDATE and row["terminate_cause"] == TIMED_OUT:
+            sets.update(stop=None, terminate_cause=None)  # only netmon's guess: the NAS was silent, not the user gone
+    if r.status == codec.STOP and (row["stop"] is None or row["terminate_cause"] == TIMED_OUT):
+        sets.update(stop=max(t, row["start"]), terminate_cause=cause, last_update=max(t, row["last_update"]))
+    if r.interim_interval and r.interim_interval != row["interim_interval"]:
+        sets["interim_interval"] = r.interim_interval
+    if "site_id" not in sets and row["site_id"] is None and row["ap_mac"] is not None:
+        site = _site(conn, row["ap_mac"])  # the controller's inventory may have come after the session's start
+        if site is not None:
+            sets["site_id"] = site
+    if (row["user"] is None and r.user_name) or (row["client"] is None and _client(p, r.calling_station)):
+        for key, value in _identity(p, r).items():
+            if value is not None and key in ("user", "realm", "client") and row[key] is None:
+                sets.setdefault(key, value)
+    if sets:
+        _update(conn, row["id"], sets)
+    # Housekeeping (a site found, an interval learnt) is not news about the session.
+    return "ok" if set(sets) - {"interim_interval", "site_id", "start_seen"} else "duplicate"
+
+
+def _update(conn, row_id: int, sets: dict) -> None:
+    conn.execute(
+        f"UPDATE radius_sessions SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", [*sets.values(), row_id]
+    )
+
+
+def close_timed_out(conn: sqlite3.Connection, now: float, default_interval: int) -> int:
+    """Close open sessions silent for 3 x their interim interval, at their last update; returns how many."""
+    return conn.execute(
+        "UPDATE radius_sessions SET stop = last_update, terminate_cause = ? "
+        "WHERE stop IS NULL AND last_update < ? - 3 * coalesce(interim_interval, ?)",
+        (TIMED_OUT, now, default_interval),
+    ).rowcount
+
+
+def csi_pseudonym(p: Pseudonymizer, csi: str | None) -> str | None:
+    """F-Ticks CSI: a MAC gets the same pseudonym as the device's sessions; a hash is kept as it came."""
+    if not csi:
+        return None
+    try:
+        normal_mac(csi)
+        return p.mac(csi)
+    except PrivacyError:
+        pass
+    if _HASHED.match(csi):
+        return csi.lower()  # the RADIUS server hashed it already (radsecproxy FTicksMAC FullyHashed)
+    return p.user(csi)
+
+
+def record_fticks(
+    conn: sqlite3.Connection, events: Iterable[FTicksEvent], pseudonyms: Pseudonymizer, malformed: int = 0
+) -> int:
+    """F-Ticks events (one row each, a "repeated N times" line is N) inside the caller's transaction."""
+    rows = []
+    counts: Counter = Counter()
+    for e in events:
+        csi = csi_pseudonym(pseudonyms, e.csi)
+        rows += [(e.ts, e.realm, e.viscountry, e.visinst, e.result, csi)] * e.repeat
+        counts[e.result] += e.repeat
+    if malformed:
+        counts["malformed"] += malformed
+    conn.executemany(
+        "INSERT INTO fticks_events (ts, realm, viscountry, visinst, result, csi) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
+    conn.executemany(
+        "INSERT INTO fticks_counts (result, count) VALUES (?, ?) "
+        "ON CONFLICT(result) DO UPDATE SET count = count + excluded.count",
+        list(counts.items()),
+    )
+    return len(rows)

@@ -1,0 +1,175 @@
+"""The lab's accounting stream: it follows the simulated controller, and one visit is one device in both sources."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import signal
+import subprocess
+import time
+import urllib.request
+from collections import Counter
+
+import pytest
+
+from collectors.radius import codec
+from collectors.radius.listener import Nas
+from netmon import config as config_mod
+from netmon import lab as lab_mod
+from netmon import secrets as secrets_mod
+from netmon.radius_sim import AccountingStream
+from netmon.store import Store
+from netmon.wlc_sim import ControllerModel
+from tests.conftest import VENV_BIN
+from tests.radius_peers import AccountingServer
+
+pytestmark = pytest.mark.integration
+
+
+def test_stream_follows_the_controller_model():
+    model = ControllerModel("wlc-test", ["library", "arena"], aps_per_site=5, people=900, slot=30.0)
+    stream = AccountingStream(model, ("127.0.0.1", 9), b"lab-secret", interim=30.0)
+    aps = {bytes(ap[0]).hex("-").upper() for ap in model.aps()}
+    statuses: Counter = Counter()
+    realms, ended, gigawords = set(), 0, 0
+    t0 = 1_800_000_000.0
+    for step in range(720):  # one hour, every 5 s
+        now = t0 + step * 5
+        before = {s.session_id for s in stream.active.values()}
+        packets = stream.step(now)
+        ended += len(before - {s.session_id for s in stream.active.values()})
+        present = {bytes(c["mac"]).hex("-").upper(): c for c in model.clients(now) if c["wlan"] == 2}
+        for p in packets:
+            r = codec.decode_accounting(codec.parse(p), "wlc-test", now)
+            assert codec.verify_request(p, b"lab-secret")
+            statuses[r.status_name] += 1
+            ap, ssid = r.called_station.rsplit(":", 1)
+            assert ap in aps and ssid == "eduroam"
+            if r.status != codec.STOP:  # who is reported is there, on that AP
+                c = present[r.calling_station]
+                assert bytes(c["ap"]).hex("-").upper() == ap and c["user"] == r.user_name
+            realms.add(r.user_name.rsplit("@", 1)[1])
+            gigawords += (r.output_octets or 0) >= 2**32
+    assert statuses["start"] > 20 and statuses["interim-update"] > statuses["start"]
+    assert 0 < statuses["stop"] < ended  # some sessions never send their Stop
+    assert len(realms) >= 4 and gigawords > 0
+
+
+def test_a_visit_seen_by_controller_and_accounting_has_one_client_pseudonym(lab, tmp_path):
+    """Issue 5 item 3: the controller's session and the RADIUS session of one eduroam visit share the client
+    pseudonym, the site and overlapping times, so usage views can count the visit once."""
+    from netmon.poller import Poller
+    from netmon.scheduler import poll_all
+
+    cfg = config_mod.load(lab.config_path, environ={}, db=str(tmp_path / "n.db"))
+    secrets = secrets_mod.load(lab.secrets_path)
+    store = Store(cfg.db)
+    import inventory
+
+    store.import_inventory(inventory.load(lab.inventory_path, snmp_profiles=set(secrets.snmp)))
+    store.close()
+    wlc = [d for d in Store(cfg.db, readonly=True).devices() if d.role == "wlc"]
+    # Poll and stream within one model slot, so both see the same people.
+    model = lab.wlc_model()
+    while time.time() % model.slot > model.slot - 8:
+        time.sleep(0.5)
+    nas = Nas("wlc-city", ipaddress.ip_network("127.0.0.1/32"), lab.radius_secret.encode())
+
+    async def scenario():
+        async with AccountingServer(cfg.db, nases=[nas], key=secrets.privacy) as server:
+            store = server.store
+            results = await poll_all(Poller(cfg, secrets), store, wlc, 4)
+            assert results[0].wlc is not None and not results[0].errors, results[0].errors
+            stream = AccountingStream(model, ("127.0.0.1", server.port), lab.radius_secret.encode())
+            packets = stream.step(time.time())
+            answered = await asyncio.to_thread(stream.send, packets)
+            stream.stop()
+            assert answered == len(packets) > 0
+            await server.listener.drain()
+            return server.store.conn
+
+    asyncio.run(scenario())
+    reader = Store(cfg.db, readonly=True)
+    wifi = {r["client"]: dict(r) for r in reader.conn.execute("SELECT * FROM wifi_sessions WHERE ssid = 'eduroam'")}
+    radius = {r["client"]: r for r in reader.radius_sessions()}
+    reader.close()
+    assert radius and set(radius) == set(wifi)
+    for client, r in radius.items():
+        w = wifi[client]
+        assert r["eduroam"] == 1 and r["site_id"] is not None and r["site_id"] == w["site_id"]
+        assert r["realm"] == w["realm"] and r["user"] == w["user"]
+        assert r["start"] <= w["last_seen"] + model.slot and w["start"] <= r["last_update"] + model.slot
+
+
+def test_demo_streams_accounting_into_netmon_run(lab, tmp_path):
+    """`netmon run` on the lab config listens for the controller's accounting; sessions and metrics follow."""
+    port = lab_mod.free_tcp_port()
+    started = time.time()
+    run = subprocess.Popen(
+        [str(VENV_BIN / "netmon"), "--config", str(lab.config_path), "--db", str(tmp_path / "n.db"), "run",
+         "--listen", f"127.0.0.1:{port}", "--duration", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    nas = lab_mod.RadiusNas(lab, tick=1.0).start()
+    try:
+        body, deadline = "", time.monotonic() + 40
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+                    body = resp.read().decode()
+            except OSError:
+                continue
+            if body.count("netmon_eduroam_sessions_active{") >= 4 and 'type="accounting-on"' in body:
+                break
+        assert 'netmon_radius_packets_total{result="ok",type="start"}' in body, body[-3000:]
+        assert 'netmon_radius_sessions_active{ssid="eduroam"}' in body
+        assert 'netmon_radius_last_packet_timestamp_seconds{nas="wlc-city"}' in body
+        assert body.count("netmon_eduroam_sessions_active{") >= 4  # several realms
+        assert nas.stream.unanswered == 0
+    finally:
+        nas.stop()
+        run.send_signal(signal.SIGTERM)
+        out, _ = run.communicate(timeout=20)
+    assert run.returncode == 0, out
+    reader = Store(tmp_path / "n.db", readonly=True)
+    rows = reader.radius_sessions()
+    reader.close()
+    assert rows and all(r["nas"] == "wlc-city" and r["client"] and r["realm"] for r in rows)
+    # Nothing about the simulated visitors reaches the database or the logs.
+    model = lab.wlc_model()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")) + out.encode() + body.encode()
+    for t in range(int(started) - 30, int(time.time()) + 30, int(model.slot)):
+        for c in model.clients(float(t)):
+            if c["user"]:
+                assert c["user"].encode() not in raw and bytes(c["mac"]).hex("-").upper().encode() not in raw
+
+
+def test_netmon_demo_sends_accounting(tmp_path):
+    """`netmon demo` itself: the lab controller's accounting reaches netmon's listener; the NAS secret stays out."""
+    port = lab_mod.free_tcp_port()
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "netmon"), "demo", "--dir", str(tmp_path / "lab"), "--sites", "2", "--interval", "5",
+         "--listen", f"127.0.0.1:{port}", "--duration", "40"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    body = ""
+    try:
+        deadline = time.monotonic() + 35
+        while time.monotonic() < deadline and body.count("netmon_eduroam_sessions_active{") < 3:
+            time.sleep(1)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                    body = resp.read().decode()
+            except OSError:
+                pass
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "sends RADIUS accounting for its eduroam visitors" in out
+    assert body.count("netmon_eduroam_sessions_active{") >= 3, body[-2000:]
+    assert 'netmon_radius_packets_total{result="ok",type="accounting-on"} 1.0' in body
+    secret = secrets_mod.load(tmp_path / "lab" / "secrets.yml").radius["wlc-city"].secret.decode()
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))
+    assert secret.encode() not in stored and secret not in out and secret not in body
