@@ -68,9 +68,9 @@ def test_a_visit_seen_by_controller_and_accounting_has_one_client_pseudonym(lab,
 
     store.import_inventory(inventory.load(lab.inventory_path, snmp_profiles=set(secrets.snmp)))
     store.close()
-    wlc = [d for d in Store(cfg.db, readonly=True).devices() if d.role == "wlc"]
-    # Poll and stream within one model slot, so both see the same people.
+    # Poll and stream within one model slot, so both see the same people. The NAS is wlc-city's.
     model = lab.wlc_model()
+    wlc = [d for d in Store(cfg.db, readonly=True).devices() if d.hostname == model.hostname]
     while time.time() % model.slot > model.slot - 8:
         time.sleep(0.5)
     nas = Nas("wlc-city", ipaddress.ip_network("127.0.0.1/32"), lab.radius_secret.encode())
