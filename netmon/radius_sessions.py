@@ -36,6 +36,7 @@ Chargeable-User-Identity and Operator-Name. The realm stays in clear.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections import Counter
@@ -102,6 +103,7 @@ CREATE TABLE fticks_counts (
 CREATE INDEX access_points_mac ON access_points(mac);
 """
 
+log = logging.getLogger(__name__)
 TIMED_OUT = "timed-out"
 _HASHED = re.compile(r"^[0-9a-fA-F]{32,}$")
 
@@ -115,12 +117,32 @@ class SessionSettings:
 def record_batch(conn: sqlite3.Connection, batch, pseudonyms: Pseudonymizer, settings: SessionSettings) -> Counter:
     """Store one listener batch inside the caller's transaction; returns (type, result) per record.
 
-    result is ``ok`` (the session changed), ``duplicate`` (nothing new) or ``ignored`` (a status
-    type that is not about sessions).
+    result is ``ok`` (the session changed), ``duplicate`` (nothing new), ``ignored`` (a status
+    type that is not about sessions) or ``store_error`` (this record could not be stored; the rest
+    of the batch is, and the record's index goes into ``batch.failed`` so it is not answered).
     """
     outcome: Counter = Counter()
-    for r in batch.records:
-        outcome[(r.status_name, _apply(conn, r, pseudonyms, settings))] += 1
+    failed = getattr(batch, "failed", None)
+    errors = []
+    for index, r in enumerate(batch.records):
+        # One record that cannot be stored (a value SQLite refuses, a bug) must not fail the whole batch: the
+        # batch would go unanswered, every NAS would retransmit it, and every later batch would fail the same
+        # way. Each record gets a savepoint; a failing one is rolled back alone, counted, and left unanswered.
+        conn.execute("SAVEPOINT radius_record")
+        try:
+            result = _apply(conn, r, pseudonyms, settings)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO radius_record")
+            result = "store_error"
+            errors.append((r.nas, r.status_name, type(exc).__name__))
+            if failed is not None:
+                failed.add(index)
+        conn.execute("RELEASE radius_record")
+        outcome[(r.status_name, result)] += 1
+    if errors:
+        # The exception's text may quote a value from the packet: only its type, the NAS and the status are logged
+        log.error("RADIUS: %d accounting records could not be stored (first: %s from %s, %s)", len(errors),
+                  errors[0][2], errors[0][0], errors[0][1])  # fmt: skip
     conn.executemany(
         "INSERT INTO radius_packets (type, result, count) VALUES (?, ?, ?) "
         "ON CONFLICT(type, result) DO UPDATE SET count = count + excluded.count",

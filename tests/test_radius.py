@@ -267,6 +267,12 @@ def test_malformed_attributes_after_authentication(tmp_path):
                     SECRET,
                     4,
                 ),
+                # an octet count past 2^63-1 (Gigawords >= 2^31): no real counter, and SQLite could not hold it
+                codec.encode_request(
+                    [(codec.ACCT_STATUS_TYPE, 3), (codec.ACCT_SESSION_ID, "z"), (codec.ACCT_INPUT_GIGAWORDS, 2**31)],
+                    SECRET,
+                    5,
+                ),
             ]
             for p in bad:
                 nas.send(p)
@@ -276,7 +282,7 @@ def test_malformed_attributes_after_authentication(tmp_path):
             return server.sessions(), server.packets()
 
     rows, packets = run(scenario())
-    assert rows == [] and packets == {("unknown", "malformed"): 4}
+    assert rows == [] and packets == {("unknown", "malformed"): 5}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -763,3 +769,65 @@ def test_ingest_sniff_captures_live_accounting(tmp_path):
     [row] = store.radius_sessions()
     store.close()
     assert row["session_key"] == "live-1" and row["stop"] is not None and row["session_time"] == 5
+
+
+def test_one_unstorable_record_does_not_fail_the_batch(tmp_path):
+    """A record SQLite refuses (here an octet count past 2^63-1, which the codec refuses too, so the record is
+    built by hand) is rolled back alone and counted as store_error; the rest of its batch is stored."""
+    from collections import Counter
+
+    from collectors.radius.listener import Batch
+    from netmon.radius_sessions import SessionSettings
+
+    store = Store(tmp_path / "n.db")
+    now = time.time()
+    good = codec.AccountingRecord(nas="n", received=now, status=codec.START, session_id="fine")
+    bad = codec.AccountingRecord(nas="n", received=now, status=codec.INTERIM_UPDATE, session_id="huge",
+                                 input_octets=2**63, session_time=10)  # fmt: skip
+    after = codec.AccountingRecord(nas="n", received=now, status=codec.START, session_id="after")
+    batch = Batch([good, bad, after], Counter(), {})
+    outcome = store.record_radius(batch, KEY, SessionSettings())
+    assert outcome == {("start", "ok"): 2, ("interim-update", "store_error"): 1}
+    assert batch.failed == {1}
+    assert len(store.radius_sessions()) == 2
+    assert {(r["type"], r["result"]): r["count"] for r in store.radius_packet_counts()}[
+        ("interim-update", "store_error")
+    ] == 1
+    store.close()
+
+
+def test_unstorable_record_is_not_answered_but_its_batch_is(tmp_path):
+    """Over UDP: the record that failed gets no answer (its NAS retransmits), the others in its batch do."""
+    import dataclasses
+
+    holder: dict = {}
+    poison = {"on": True}
+
+    def commit(batch):
+        if poison["on"]:  # what a value SQLite cannot hold would do to the record with this session id
+            batch.records = [dataclasses.replace(r, input_octets=2**64) if r.session_id == "s-bad" else r
+                             for r in batch.records]  # fmt: skip
+        return holder["server"].record(batch)
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", commit=commit) as server:
+            holder["server"] = server
+            nas = RawNas(server.port)
+            packets = [request(codec.START, sid, n, user_name=USER) for n, sid in enumerate(["s-a", "s-bad", "s-b"])]
+            for p in packets:
+                nas.send(p)
+            answers = []
+            while (answer := await nas.receive(1.5)) is not None:
+                answers.append(answer[1])
+            poison["on"] = False
+            nas.send(packets[1])  # the NAS's retransmission, once the cause is gone: stored and answered now
+            retry = await nas.receive(3.0)
+            nas.close()
+            await server.listener.drain()
+            return answers, retry, server.sessions(), server.packets()
+
+    answers, retry, rows, packets = run(scenario())
+    assert sorted(answers) == [0, 2]
+    assert retry is not None and retry[1] == 1
+    assert len(rows) == 3
+    assert packets[("start", "store_error")] == 1 and packets[("start", "ok")] == 3

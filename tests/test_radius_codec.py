@@ -137,7 +137,15 @@ def codec_view(data: bytes) -> dict:
 @settings(max_examples=300, deadline=None)
 @given(accounting_requests())
 def test_fast_decoder_reads_every_packet_as_scapy_does(data):
-    ours, ref = codec_view(data), scapy_view(data)
+    ref = scapy_view(data)
+    values = ref["values"]
+    if any(values.get(high, 0) >= 2**31 for high in (codec.ACCT_INPUT_GIGAWORDS, codec.ACCT_OUTPUT_GIGAWORDS)):
+        # An octet counter past 2^63-1 (SQLite's largest integer, 8 EiB): refused as malformed, not stored
+        with pytest.raises(codec.Malformed) as err:
+            codec_view(data)
+        assert err.value.reason == "malformed"
+        return
+    ours = codec_view(data)
     for key in ("code", "identifier", "length", "authenticator", "attributes"):
         assert ours[key] == ref[key], key
     for kind, value in ref["values"].items():
@@ -208,3 +216,21 @@ def test_response_authenticator_matches_rfc_2866():
 )
 def test_called_station_split(value, expected):
     assert codec.split_called_station(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.booleans())
+def test_octet_counters_fold_or_are_refused(low, gigawords, output):
+    """Gigawords fold into a 64-bit count that SQLite can hold; beyond 2^63-1 the packet is malformed."""
+    kinds = (codec.ACCT_OUTPUT_OCTETS, codec.ACCT_OUTPUT_GIGAWORDS) if output else (
+        codec.ACCT_INPUT_OCTETS, codec.ACCT_INPUT_GIGAWORDS)  # fmt: skip
+    attrs = [(codec.ACCT_STATUS_TYPE, codec.INTERIM_UPDATE), (codec.ACCT_SESSION_ID, "g"),
+             (kinds[0], low), (kinds[1], gigawords)]  # fmt: skip
+    packet = codec.parse(codec.encode_request(attrs, SECRET, 1))
+    value = (gigawords << 32) + low
+    if value > 2**63 - 1:
+        with pytest.raises(codec.Malformed):
+            codec.decode_accounting(packet, "nas", 0.0)
+    else:
+        r = codec.decode_accounting(packet, "nas", 0.0)
+        assert (r.output_octets if output else r.input_octets) == value

@@ -25,6 +25,7 @@ ACCOUNTING_REQUEST = 4
 ACCOUNTING_RESPONSE = 5
 HEADER = 20
 MAX_LENGTH = 4096  # RFC 2865 3: longer packets are invalid
+MAX_OCTETS = 2**63 - 1  # SQLite's largest INTEGER; octets with gigawords folded in above it are malformed
 
 # Attribute types (RFC 2865, 2866, 2869, 4372, 5580)
 USER_NAME = 1
@@ -270,7 +271,12 @@ def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRe
     def octets(low: int, high: int) -> int | None:
         if low not in ints and high not in ints:
             return None
-        return (ints.get(high, 0) << 32) + ints.get(low, 0)
+        value = (ints.get(high, 0) << 32) + ints.get(low, 0)
+        if value > MAX_OCTETS:
+            # Gigawords >= 2^31: 8 EiB in one session is no real counter, and SQLite (signed 64-bit) could not
+            # store it. Dropped like any other malformed attribute, rather than clamped into a false number.
+            raise Malformed("malformed", f"attribute {high}: an octet counter beyond 2^63-1")
+        return value
 
     return AccountingRecord(
         nas=nas,

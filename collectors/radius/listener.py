@@ -110,6 +110,7 @@ class Batch:
     records: list[codec.AccountingRecord] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     last_packet: dict[str, float] = field(default_factory=dict)
+    failed: set[int] = field(default_factory=set)  # indexes into records the commit could not store: no answer
 
     def __bool__(self) -> bool:
         return bool(self.records or self.counts)
@@ -256,7 +257,10 @@ class AccountingListener(asyncio.DatagramProtocol):
             if isinstance(future.result(), Counter):
                 self.stats.update(future.result())
             expiry = self.clock() + DEDUP_SECONDS
-            for addr, response, key in responses:
+            for index, (addr, response, key) in enumerate(responses):  # responses[i] answers batch.records[i]
+                if index in batch.failed:
+                    self._answered.pop(key, None)  # not stored: its retransmission must be tried again
+                    continue
                 self._answered[key] = (expiry, response)
                 self._answered.move_to_end(key)
                 if self.transport is not None and not self.transport.is_closing():
