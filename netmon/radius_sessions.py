@@ -7,8 +7,10 @@ in any order, twice, or not at all:
 - the first packet of a session opens the row, whatever it is (an Interim or
   a Stop before its Start opens it at ``event time - Acct-Session-Time``);
 - a packet that moves nothing forward (session time and both octet counters
-  no larger than stored) changes nothing: retransmissions and late,
-  out-of-order updates are harmless, and counters never go backwards;
+  no larger than stored, and for an Interim its time no later than the
+  last update) changes nothing: retransmissions and late, out-of-order
+  updates are harmless, and counters never go backwards; an in-order
+  Interim always moves the last update, even for an idle client;
 - a Start seen after the session's updates moves ``start`` to the NAS's
   time when earlier (the updates only gave an estimate), and only once;
 - a Stop closes the row once (a later duplicate changes nothing) and
@@ -16,14 +18,15 @@ in any order, twice, or not at all:
 - an Interim for a session netmon had timed out reopens it (the NAS was
   silent, not the user gone);
 - a packet whose session began after the stored one ended (the NAS reused
-  the Acct-Session-Id, as many do after a reboot) starts a new row; the old
-  one keeps its history under ``<key>#<id>``;
+  the Acct-Session-Id, as many do after a reboot: known from a Start or
+  Acct-Session-Time) starts a new row; the old one keeps its history under
+  ``<key>#<id>``;
 - Accounting-On (the NAS restarted: its sessions are gone) closes the NAS's
   open sessions at their last update, Accounting-Off (it is shutting down)
   at the packet's time;
 - a session without an update for 3 x its Acct-Interim-Interval (or the
-  configured default) is closed by :func:`close_timed_out` as ``timed-out``,
-  at its last update.
+  configured default, also when the NAS says less than 60 s) is closed by
+  :func:`close_timed_out` as ``timed-out``, at its last update.
 
 Event times are the NAS's (Event-Timestamp, else arrival minus
 Acct-Delay-Time), so a retransmission maps to the same instant. Octets fold
@@ -105,6 +108,10 @@ CREATE INDEX access_points_mac ON access_points(mac);
 
 log = logging.getLogger(__name__)
 TIMED_OUT = "timed-out"
+# RFC 2869 5.16: an Acct-Interim-Interval MUST NOT be below 60 s. A smaller one (0 is common: "no interim
+# updates") cannot be the NAS's real rhythm; stored, it would time its sessions out at the first check, and
+# every Interim would reopen them. Such a session gets the configured default instead.
+MIN_INTERIM = 60
 _HASHED = re.compile(r"^[0-9a-fA-F]{32,}$")
 
 
@@ -213,7 +220,11 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
         (r.nas, r.session_key),
     ).fetchone()
     start = t if r.status == codec.START else t - session_time
-    if row is not None and row["stop"] is not None and start > row["stop"]:
+    interval = r.interim_interval if r.interim_interval is not None and r.interim_interval >= MIN_INTERIM else None
+    # Without Acct-Session-Time an Interim or Stop says nothing about when its session began (start would be
+    # its own time): only a Start, or a session time, can show that the id was reused.
+    knows_start = r.status == codec.START or r.session_time is not None
+    if row is not None and row["stop"] is not None and knows_start and start > row["stop"]:
         # Began after that session ended: the NAS reused the id (many restart their counters on reboot).
         # The old row keeps its history under a key of its own; this one starts afresh.
         conn.execute("UPDATE radius_sessions SET session_key = session_key || '#' || id WHERE id = ?", (row["id"],))
@@ -228,7 +239,7 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
             (r.nas, r.session_key, ident["user"], ident["realm"], ident["client"], ident["operator_name"],
              ident["cui"], ident["framed_ip"], ap_mac, ssid, _site(conn, ap_mac),
              int(ssid is not None and ssid in settings.eduroam_ssids), start, t,
-             t if r.status == codec.STOP else None, session_time, inp, out, cause, r.interim_interval,
+             t if r.status == codec.STOP else None, session_time, inp, out, cause, interval,
              int(r.status == codec.START)),
         )  # fmt: skip
         return "ok"
@@ -238,9 +249,20 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
         # The Start after the updates that opened the row: the NAS's own start time replaces the estimate.
         # A session whose Start was seen keeps it (a late Start of an older session with a reused id is not news).
         sets.update(start=min(t, row["start"]), start_seen=1)
+    # An Interim newer than the last update shows the session alive even when no counter moved (an idle client,
+    # a NAS that omits Acct-Session-Time): without this, such a session would be closed as timed-out while its
+    # Interims keep coming. Not for a session the NAS itself closed.
+    alive = (
+        r.status == codec.INTERIM_UPDATE
+        and t > row["last_update"]
+        and (row["stop"] is None or row["terminate_cause"] == TIMED_OUT)
+    )
     if newer:
         sets.update(session_time=max(session_time, row["session_time"]), input_octets=max(inp, row["input_octets"]),
                     output_octets=max(out, row["output_octets"]), last_update=max(t, row["last_update"]))  # fmt: skip
+    elif alive:
+        sets["last_update"] = t  # counters never go backwards: only the time moves
+    if newer or alive:
         if ap_mac is not None and ap_mac != row["ap_mac"]:  # roamed: the session follows the AP it is on
             sets.update(ap_mac=ap_mac, ssid=ssid, site_id=_site(conn, ap_mac),
                         eduroam=int(ssid is not None and ssid in settings.eduroam_ssids))  # fmt: skip
@@ -248,8 +270,8 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
             sets.update(stop=None, terminate_cause=None)  # only netmon's guess: the NAS was silent, not the user gone
     if r.status == codec.STOP and (row["stop"] is None or row["terminate_cause"] == TIMED_OUT):
         sets.update(stop=max(t, row["start"]), terminate_cause=cause, last_update=max(t, row["last_update"]))
-    if r.interim_interval and r.interim_interval != row["interim_interval"]:
-        sets["interim_interval"] = r.interim_interval
+    if interval is not None and interval != row["interim_interval"]:
+        sets["interim_interval"] = interval
     if "site_id" not in sets and row["site_id"] is None and row["ap_mac"] is not None:
         site = _site(conn, row["ap_mac"])  # the controller's inventory may have come after the session's start
         if site is not None:

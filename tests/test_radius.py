@@ -831,3 +831,60 @@ def test_unstorable_record_is_not_answered_but_its_batch_is(tmp_path):
     assert retry is not None and retry[1] == 1
     assert len(rows) == 3
     assert packets[("start", "store_error")] == 1 and packets[("start", "ok")] == 3
+
+
+def _store_records(path: Path, records, interval: int = 600) -> Store:
+    from collections import Counter
+
+    from collectors.radius.listener import Batch
+    from netmon.radius_sessions import SessionSettings
+
+    store = Store(path)
+    for r in records:
+        store.record_radius(Batch([r], Counter(), {}), KEY, SessionSettings(interim_interval=interval))
+    return store
+
+
+def test_an_insane_interim_interval_is_not_kept(tmp_path):
+    """Acct-Interim-Interval 0 (or anything under RFC 2869's 60 s) would time the session out at the first check
+    and let every Interim reopen it: such a session gets the configured default instead."""
+    t0 = 1_790_000_000.0
+    records = [
+        codec.AccountingRecord(nas="n", received=t0, status=codec.START, session_id=sid, interim_interval=interval)
+        for sid, interval in (("zero", 0), ("thirty", 30), ("ten-minutes", 600))
+    ]
+    store = _store_records(tmp_path / "n.db", records)
+    intervals = {r["session_key"]: r["interim_interval"] for r in store.radius_sessions()}
+    with store.transaction() as conn:
+        closed = close_timed_out(conn, t0 + 120, 600)
+    rows = {r["session_key"]: r["stop"] for r in store.radius_sessions()}
+    store.close()
+    assert intervals == {"zero": None, "thirty": None, "ten-minutes": 600}
+    assert closed == 0 and rows == {"zero": None, "thirty": None, "ten-minutes": None}
+
+
+def test_idle_sessions_stay_open_while_interims_come(tmp_path):
+    """A NAS that leaves out Acct-Session-Time and counters for an idle client: each in-order Interim still moves
+    last_update (never backwards), so the session is not timed out while its Interims keep coming."""
+    t0 = 1_790_000_000.0
+
+    def rec(status, at, **kw):
+        return codec.AccountingRecord(nas="n", received=at, status=status, session_id="idle", **kw)
+
+    records = [rec(codec.START, t0)] + [rec(codec.INTERIM_UPDATE, t0 + 60 * n) for n in range(1, 6)]
+    records.append(rec(codec.INTERIM_UPDATE, t0 + 100))  # late, out of order: changes nothing
+    store = _store_records(tmp_path / "n.db", records, interval=60)
+    [row] = store.radius_sessions()
+    assert row["last_update"] == t0 + 300 and row["stop"] is None
+    with store.transaction() as conn:
+        assert close_timed_out(conn, t0 + 400, 60) == 0
+        # Silent for more than 3 intervals: timed out; the next Interim (still no session time) reopens it,
+        # rather than taking it for a reused Acct-Session-Id and opening a second row.
+        assert close_timed_out(conn, t0 + 600, 60) == 1
+    store.close()
+    store = _store_records(tmp_path / "n.db", [rec(codec.INTERIM_UPDATE, t0 + 660)], interval=60)
+    [row] = store.radius_sessions()
+    packets = {(r["type"], r["result"]): r["count"] for r in store.radius_packet_counts()}
+    store.close()
+    assert (row["stop"], row["terminate_cause"], row["last_update"]) == (None, None, t0 + 660)
+    assert packets[("interim-update", "ok")] == 6 and packets[("interim-update", "duplicate")] == 1
