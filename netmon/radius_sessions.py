@@ -1,7 +1,10 @@
 """RADIUS accounting sessions and F-Ticks events in the store: the session state machine.
 
-One ``radius_sessions`` row per NAS and session key (Acct-Session-Id, plus
-Acct-Multi-Session-Id when present). Start, Interim-Update and Stop may come
+One ``radius_sessions`` row per NAS, sender and session key. ``nas`` is the
+declared name (secrets file), ``sender`` the source address of the
+controller within it (a declaration may cover a network), ``session_key`` a
+keyed hash of Acct-Session-Id plus Acct-Multi-Session-Id when present (some
+NAS put the client's MAC in the id). Start, Interim-Update and Stop may come
 in any order, twice, or not at all:
 
 - the first packet of a session opens the row, whatever it is (an Interim or
@@ -21,9 +24,9 @@ in any order, twice, or not at all:
   the Acct-Session-Id, as many do after a reboot: known from a Start or
   Acct-Session-Time) starts a new row; the old one keeps its history under
   ``<key>#<id>``;
-- Accounting-On (the NAS restarted: its sessions are gone) closes the NAS's
-  open sessions at their last update, Accounting-Off (it is shutting down)
-  at the packet's time;
+- Accounting-On (the NAS restarted: its sessions are gone) closes the open
+  sessions of that NAS and sender at their last update, Accounting-Off (it
+  is shutting down) at the packet's time;
 - a session without an update for 3 x its Acct-Interim-Interval (or the
   configured default, also when the NAS says less than 60 s) is closed by
   :func:`close_timed_out` as ``timed-out``, at its last update.
@@ -34,11 +37,14 @@ in Acct-Input/Output-Gigawords. Personal data is stored only as pseudonyms
 (:mod:`netmon.privacy`): the user name, the Calling-Station-Id MAC (with the
 same function as the controller sessions, so one device has one pseudonym in
 ``wifi_sessions.client`` and ``radius_sessions.client``), the Framed-IP,
-Chargeable-User-Identity and Operator-Name. The realm stays in clear.
+Chargeable-User-Identity, Operator-Name and the session id. The realm stays
+in clear, and so do the NAS's name and address (infrastructure).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import sqlite3
@@ -54,6 +60,7 @@ MIGRATION = """
 CREATE TABLE radius_sessions (
     id INTEGER PRIMARY KEY,
     nas TEXT NOT NULL,
+    sender TEXT NOT NULL DEFAULT '',
     session_key TEXT NOT NULL,
     user TEXT,
     realm TEXT,
@@ -74,7 +81,7 @@ CREATE TABLE radius_sessions (
     terminate_cause TEXT,
     interim_interval INTEGER,
     start_seen INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (nas, session_key)
+    UNIQUE (nas, sender, session_key)
 );
 CREATE INDEX radius_sessions_open ON radius_sessions(last_update) WHERE stop IS NULL;
 CREATE INDEX radius_sessions_start ON radius_sessions(start);
@@ -163,6 +170,18 @@ def record_batch(conn: sqlite3.Connection, batch, pseudonyms: Pseudonymizer, set
     return outcome
 
 
+def session_pseudonym(p: Pseudonymizer, session_key: str) -> str:
+    """The stored ``session_key``: a keyed hash of Acct-Session-Id (+ Acct-Multi-Session-Id), as
+    :class:`Pseudonymizer` makes them (HMAC-SHA256 of kind and value, 128 bits in hex).
+
+    Some NAS write the client's MAC into the id (Cisco AireOS: ``5c8a1b2e/00:11:22:33:44:55/123``), so it is
+    personal data. Idempotency needs only equality, which the hash keeps while the key stays; after a key
+    rotation the updates of a session still open start a new row (the old one times out).
+    """
+    digest = hmac.new(p.key, b"acct-session\x00" + session_key.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
 def _site(conn, ap_mac: str | None) -> int | None:
     if ap_mac is None:
         return None
@@ -198,10 +217,12 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     t = r.event_time
     if r.status in (codec.ACCOUNTING_ON, codec.ACCOUNTING_OFF):
         on = r.status == codec.ACCOUNTING_ON
+        # Only the sessions of the controller that sent it (its source address): one declared name may cover a
+        # network of controllers, and one of them restarting ends none of the others' sessions.
         conn.execute(
             "UPDATE radius_sessions SET stop = " + ("last_update" if on else "max(last_update, ?)") + ", "
-            "terminate_cause = ? WHERE nas = ? AND stop IS NULL AND start <= ?",
-            ((t,) if not on else ()) + ("NAS-Reboot" if on else "NAS-Request", r.nas, t),
+            "terminate_cause = ? WHERE nas = ? AND sender = ? AND stop IS NULL AND start <= ?",
+            ((t,) if not on else ()) + ("NAS-Reboot" if on else "NAS-Request", r.nas, r.source, t),
         )
         return "ok"  # news even when nothing was open: the NAS restarted or stops
     if r.status not in (codec.START, codec.INTERIM_UPDATE, codec.STOP):
@@ -213,11 +234,12 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     cause = None
     if r.status == codec.STOP:
         cause = codec.TERMINATE_CAUSES.get(r.terminate_cause, str(r.terminate_cause or "")) or None
+    key = session_pseudonym(p, r.session_key)
     row = conn.execute(
         "SELECT id, start, last_update, stop, session_time, input_octets, output_octets, terminate_cause, ap_mac, "
         "site_id, user, realm, client, interim_interval, start_seen FROM radius_sessions "
-        "WHERE nas = ? AND session_key = ?",
-        (r.nas, r.session_key),
+        "WHERE nas = ? AND sender = ? AND session_key = ?",
+        (r.nas, r.source, key),
     ).fetchone()
     start = t if r.status == codec.START else t - session_time
     interval = r.interim_interval if r.interim_interval is not None and r.interim_interval >= MIN_INTERIM else None
@@ -232,11 +254,11 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
     if row is None:
         ident = _identity(p, r)
         conn.execute(
-            "INSERT INTO radius_sessions (nas, session_key, user, realm, client, operator_name, cui, framed_ip, "
-            "ap_mac, ssid, site_id, eduroam, start, last_update, stop, session_time, input_octets, output_octets, "
-            "terminate_cause, interim_interval, start_seen) "
-            f"VALUES ({', '.join('?' * 21)})",
-            (r.nas, r.session_key, ident["user"], ident["realm"], ident["client"], ident["operator_name"],
+            "INSERT INTO radius_sessions (nas, sender, session_key, user, realm, client, operator_name, cui, "
+            "framed_ip, ap_mac, ssid, site_id, eduroam, start, last_update, stop, session_time, input_octets, "
+            "output_octets, terminate_cause, interim_interval, start_seen) "
+            f"VALUES ({', '.join('?' * 22)})",
+            (r.nas, r.source, key, ident["user"], ident["realm"], ident["client"], ident["operator_name"],
              ident["cui"], ident["framed_ip"], ap_mac, ssid, _site(conn, ap_mac),
              int(ssid is not None and ssid in settings.eduroam_ssids), start, t,
              t if r.status == codec.STOP else None, session_time, inp, out, cause, interval,
@@ -251,10 +273,12 @@ def _apply(conn, r: codec.AccountingRecord, p: Pseudonymizer, settings: SessionS
         sets.update(start=min(t, row["start"]), start_seen=1)
     # An Interim newer than the last update shows the session alive even when no counter moved (an idle client,
     # a NAS that omits Acct-Session-Time): without this, such a session would be closed as timed-out while its
-    # Interims keep coming. Not for a session the NAS itself closed.
+    # Interims keep coming. Not for a session the NAS itself closed. Interims are at least MIN_INTERIM apart; one
+    # less than half of that after the last update is a retransmission timed by its arrival (no Event-Timestamp,
+    # Acct-Delay-Time not updated), not news.
     alive = (
         r.status == codec.INTERIM_UPDATE
-        and t > row["last_update"]
+        and t >= row["last_update"] + MIN_INTERIM / 2
         and (row["stop"] is None or row["terminate_cause"] == TIMED_OUT)
     )
     if newer:

@@ -1,7 +1,8 @@
 """The lab controller's RADIUS accounting: Start, Interim-Update and Stop for its eduroam clients.
 
 A real controller sends accounting for its 802.1X (eduroam) clients to the
-RADIUS server; the lab's is driven by the same model as the simulated SNMP
+RADIUS server (Acct-Session-Id in Cisco AireOS's form, which holds the
+client's MAC: ``5c8a1b2e/00:11:22:33:44:55/123``); the lab's is driven by the same model as the simulated SNMP
 controller (:class:`netmon.wlc_sim.ControllerModel`, read-only here), so one
 visit shows up in both sources with the same MAC, AP and times. A session is
 a visitor's stay at one site: Start when the model first shows them there,
@@ -149,7 +150,9 @@ class AccountingStream:
                 self.counter += 1
                 person = int.from_bytes(bytes(mac[3:]), "big")
                 s = _Session(
-                    session_id=f"{_h(self.model.seed, mac, now) & 0xFFFFFFFF:08X}/{self.counter}",
+                    # Cisco AireOS's Acct-Session-Id: hex, the client's MAC, a counter. Personal data in an id
+                    # netmon must key sessions by: the lab's stream checks it is stored only as a hash.
+                    session_id=f"{_h(self.model.seed, mac, now) & 0xFFFFFFFF:08x}/{bytes(mac).hex(':')}/{self.counter}",
                     site=self.site_of_ap.get(tuple(c["ap"]), -1),
                     start=now,
                     last_interim=now,

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from collectors.radius import codec
 from collectors.radius.listener import Nas
-from netmon.radius_sessions import close_timed_out
+from netmon.privacy import Pseudonymizer
+from netmon.radius_sessions import close_timed_out, session_pseudonym
 from netmon.store import Store
 from tests.conftest import require_tool
 from tests.radius_peers import KEY, SECRET, AccountingServer, RawNas, pyrad_client, radclient, request
@@ -32,6 +33,19 @@ MAC = "3C-22-FB-12-34-56"
 AP = "00-3A-A0-00-00-01"
 FRAMED = "198.51.100.77"
 CUI = "cui-8f3a-alice"
+# Cisco AireOS's Acct-Session-Id carries the client's MAC: the store must keep only a hash of it
+SESSION_ID = "5f1a0001/" + MAC.replace("-", ":").lower() + "/1"
+
+
+def sk(raw: str, key: Pseudonymizer = KEY) -> str:
+    """The stored session_key of an Acct-Session-Id."""
+    return session_pseudonym(key, raw)
+
+
+def by_id(rows, *raws: str, key: Pseudonymizer = KEY) -> dict:
+    """Rows by the raw Acct-Session-Id among ``raws`` their stored key hashes."""
+    names = {sk(raw, key): raw for raw in raws}
+    return {names.get(r["session_key"], r["session_key"]): r for r in rows}
 
 
 def run(coro):
@@ -60,7 +74,7 @@ def add_ap(path: Path, mac: str = "00:3a:a0:00:00:01", site: str = "central-libr
 def lifecycle_attrs(status: str, **extra) -> dict:
     return {
         "Acct-Status-Type": status,
-        "Acct-Session-Id": "5F1A0001",
+        "Acct-Session-Id": SESSION_ID,
         "User-Name": USER,
         "Calling-Station-Id": MAC,
         "Called-Station-Id": f"{AP}:eduroam",
@@ -95,7 +109,7 @@ def test_full_lifecycle_with_radclient(tmp_path):
             return server.sessions(), server.packets(), t0
 
     [row], packets, t0 = run(scenario())
-    assert row["nas"] == "wlc-test" and row["session_key"] == "5F1A0001"
+    assert row["nas"] == "wlc-test" and row["sender"] == "127.0.0.1" and row["session_key"] == sk(SESSION_ID)
     assert row["user"] == KEY.user(USER) and row["realm"] == "uni.example"
     assert row["client"] == KEY.mac(MAC) and row["framed_ip"] == KEY.address(FRAMED) and row["cui"] == KEY.user(CUI)
     assert (row["ap_mac"], row["ssid"], row["eduroam"], row["site_id"]) == ("00:3a:a0:00:00:01", "eduroam", 1, site_id)
@@ -235,7 +249,7 @@ def test_forged_unknown_truncated_packets_dropped_and_counted(tmp_path, caplog):
             return server.sessions(), server.packets()
 
     rows, packets = run(scenario())
-    assert [r["session_key"] for r in rows] == ["s-1"]
+    assert [r["session_key"] for r in rows] == [sk("s-1")]
     assert packets[("unknown", "unknown_nas")] == 1
     assert packets[("unknown", "bad_authenticator")] == 2
     assert packets[("unknown", "truncated")] == 4
@@ -313,7 +327,7 @@ def test_random_bytes_never_crash_or_store(datagrams, data):
     with tempfile.TemporaryDirectory() as tmp:
         answer, rows, packets = run(scenario(Path(tmp) / "n.db"))
     assert answer is not None and codec.verify_response(answer, good, SECRET)
-    assert [r["session_key"] for r in rows] == ["s-after"]
+    assert [r["session_key"] for r in rows] == [sk("s-after")]
     assert sum(n for (kind, result), n in packets.items() if result not in ("ok", "duplicate")) == len(dressed)
 
 
@@ -340,7 +354,7 @@ def test_answer_only_after_commit(tmp_path):
             gate.set()
             answer = await nas.receive(3.0)
             assert answer is not None and codec.verify_response(answer, packet, SECRET)
-            assert [r["session_key"] for r in server.sessions()] == ["s-c"]  # committed before the answer
+            assert [r["session_key"] for r in server.sessions()] == [sk("s-c")]  # committed before the answer
             # A failed commit: no answer (the NAS retransmits), counted; the retransmission is stored later.
             failing["on"] = True
             second = request(codec.START, "s-d", 2, user_name=USER)
@@ -355,7 +369,7 @@ def test_answer_only_after_commit(tmp_path):
             return server.sessions(), server.packets()
 
     rows, packets = run(scenario())
-    assert [r["session_key"] for r in rows] == ["s-c", "s-d"]
+    assert [r["session_key"] for r in rows] == [sk("s-c"), sk("s-d")]
     assert packets[("start", "store_error")] == 1 and packets[("start", "ok")] == 2
 
 
@@ -381,7 +395,8 @@ def test_accounting_on_off_close_the_nas_sessions(tmp_path):
             return server.sessions(), server.packets()
 
     rows, packets = run(scenario())
-    causes = {r["session_key"]: (r["nas"], r["terminate_cause"], r["stop"] == r["last_update"]) for r in rows}
+    causes = {k: (r["nas"], r["terminate_cause"], r["stop"] == r["last_update"])
+              for k, r in by_id(rows, "s-0", "s-1", "s-2").items()}  # fmt: skip
     assert causes == {"s-0": ("wlc-a", "NAS-Reboot", True), "s-1": ("wlc-a", "NAS-Reboot", True),
                       "s-2": ("wlc-b", "NAS-Request", False)}  # fmt: skip
     assert packets[("accounting-on", "ok")] == 1 and packets[("accounting-off", "ok")] == 1
@@ -400,7 +415,7 @@ def test_silent_sessions_time_out_and_come_back(tmp_path):
             await server.listener.drain()
             with server.store.transaction() as conn:
                 closed = close_timed_out(conn, time.time(), 60)
-            timed_out = {r["session_key"]: r["terminate_cause"] for r in server.sessions()}
+            timed_out = {k: r["terminate_cause"] for k, r in by_id(server.sessions(), "s-t", "s-u", "s-v").items()}
             # The NAS was only silent: its next Interim reopens the session.
             nas.send(request(codec.INTERIM_UPDATE, "s-t", 4, acct_session_time=1000))
             assert await nas.receive(2.0) is not None
@@ -411,7 +426,7 @@ def test_silent_sessions_time_out_and_come_back(tmp_path):
     closed, timed_out, rows = run(scenario())
     assert closed == 2
     assert timed_out == {"s-t": "timed-out", "s-u": None, "s-v": "timed-out"}
-    reopened = next(r for r in rows if r["session_key"] == "s-t")
+    reopened = by_id(rows, "s-t")["s-t"]
     assert reopened["stop"] is None and reopened["terminate_cause"] is None
 
 
@@ -427,7 +442,7 @@ def test_multi_session_id_is_part_of_the_key(tmp_path):
             await server.listener.drain()
             return server.sessions()
 
-    assert sorted(r["session_key"] for r in run(scenario())) == ["same|m-1", "same|m-2"]
+    assert sorted(r["session_key"] for r in run(scenario())) == sorted([sk("same|m-1"), sk("same|m-2")])
 
 
 def test_privacy_nothing_raw_on_disk(tmp_path):
@@ -552,7 +567,10 @@ def test_ingest_pcap_backfills_through_the_same_checks(tmp_path):
     assert "2 stored, 1 duplicates, dropped: bad_authenticator 1, unknown_nas 1" in r.stdout, r.stdout
     store = Store(db, readonly=True)
     [row] = store.radius_sessions()
-    assert (row["nas"], row["session_key"], row["start"], row["last_update"]) == ("wlc-cap", "cap-1", t0, t0 + 60)
+    pcap_key = Pseudonymizer(b"pcap-test-key-0123456789")
+    assert (row["nas"], row["session_key"], row["start"], row["last_update"]) == (
+        "wlc-cap", sk("cap-1", pcap_key), t0, t0 + 60,
+    )  # fmt: skip
     assert row["input_octets"] == 9 and row["session_time"] == 60
     store.close()
     status = run_netmon("--db", str(db), "radius", "status")
@@ -601,7 +619,7 @@ def test_scheduler_closes_silent_sessions(tmp_path):
             poller.close()
 
     run(scenario())
-    rows = {r["session_key"]: (r["terminate_cause"], r["stop"]) for r in store.radius_sessions()}
+    rows = {k: (r["terminate_cause"], r["stop"]) for k, r in by_id(store.radius_sessions(), "quiet", "talking").items()}
     store.close()
     assert rows == {"quiet": ("timed-out", now - 200), "talking": (None, None)}
 
@@ -626,10 +644,10 @@ def test_session_id_reused_after_a_nas_reboot_is_a_new_session(tmp_path):
 
     rows = run(scenario())
     assert [(r["session_key"].split("#")[0], r["start"], r["stop"] is None) for r in rows] == [
-        ("1", rows[0]["start"], False), ("1", rows[1]["start"], True),
+        (sk("1"), rows[0]["start"], False), (sk("1"), rows[1]["start"], True),
     ]  # fmt: skip
-    assert rows[0]["terminate_cause"] == "NAS-Reboot" and rows[0]["session_key"] == f"1#{rows[0]['id']}"
-    assert rows[1]["start"] - rows[0]["start"] == 800 and rows[1]["session_key"] == "1"
+    assert rows[0]["terminate_cause"] == "NAS-Reboot" and rows[0]["session_key"] == f"{sk('1')}#{rows[0]['id']}"
+    assert rows[1]["start"] - rows[0]["start"] == 800 and rows[1]["session_key"] == sk("1")
 
 
 @st.composite
@@ -723,7 +741,8 @@ def test_overload_drops_without_answer_and_ipv6(tmp_path):
     answers, stats = run(scenario())
     assert sorted(a[1] for a in answers) == [0, 1, 2]
     assert stats[("start", "overload")] == 3 and stats[("start", "ok")] == 3
-    assert sorted(r["session_key"] for r in store.radius_sessions()) == ["v6-0", "v6-1", "v6-2"]
+    assert sorted(r["session_key"] for r in store.radius_sessions()) == sorted(sk(f"v6-{n}") for n in range(3))
+    assert {r["sender"] for r in store.radius_sessions()} == {"::1"}
     store.close()
 
 
@@ -768,7 +787,8 @@ def test_ingest_sniff_captures_live_accounting(tmp_path):
     store = Store(tmp_path / "n.db", readonly=True)
     [row] = store.radius_sessions()
     store.close()
-    assert row["session_key"] == "live-1" and row["stop"] is not None and row["session_time"] == 5
+    assert row["session_key"] == sk("live-1", Pseudonymizer(b"sniff-test-key-0123456789"))
+    assert row["stop"] is not None and row["session_time"] == 5
 
 
 def test_one_unstorable_record_does_not_fail_the_batch(tmp_path):
@@ -854,10 +874,12 @@ def test_an_insane_interim_interval_is_not_kept(tmp_path):
         for sid, interval in (("zero", 0), ("thirty", 30), ("ten-minutes", 600))
     ]
     store = _store_records(tmp_path / "n.db", records)
-    intervals = {r["session_key"]: r["interim_interval"] for r in store.radius_sessions()}
+    intervals = {
+        k: r["interim_interval"] for k, r in by_id(store.radius_sessions(), "zero", "thirty", "ten-minutes").items()
+    }
     with store.transaction() as conn:
         closed = close_timed_out(conn, t0 + 120, 600)
-    rows = {r["session_key"]: r["stop"] for r in store.radius_sessions()}
+    rows = {k: r["stop"] for k, r in by_id(store.radius_sessions(), "zero", "thirty", "ten-minutes").items()}
     store.close()
     assert intervals == {"zero": None, "thirty": None, "ten-minutes": 600}
     assert closed == 0 and rows == {"zero": None, "thirty": None, "ten-minutes": None}
@@ -888,3 +910,30 @@ def test_idle_sessions_stay_open_while_interims_come(tmp_path):
     store.close()
     assert (row["stop"], row["terminate_cause"], row["last_update"]) == (None, None, t0 + 660)
     assert packets[("interim-update", "ok")] == 6 and packets[("interim-update", "duplicate")] == 1
+
+
+def test_controllers_under_one_declared_network_keep_their_own_sessions(tmp_path):
+    """One declaration covering a network of controllers: each controller's session ids are its own, and its
+    Accounting-On closes only its own sessions. The declared name stays the `nas` (metrics, status)."""
+    nases = [Nas("wlc-pool", ipaddress.ip_network("127.0.0.0/29"), SECRET)]
+
+    async def scenario():
+        async with AccountingServer(tmp_path / "n.db", nases=nases) as server:
+            a, b = RawNas(server.port, source="127.0.0.2"), RawNas(server.port, source="127.0.0.3")
+            for n, sock in enumerate((a, b)):  # both number their sessions from 1 after a boot
+                sock.send(request(codec.INTERIM_UPDATE, "1", n, acct_session_time=100 + n))
+                assert await sock.receive(2.0) is not None
+            a.send(request(codec.ACCOUNTING_ON, "", 9))  # 127.0.0.2 restarted
+            assert await a.receive(2.0) is not None
+            a.close()
+            b.close()
+            await server.listener.drain()
+            return server.sessions(), server.packets()
+
+    rows, packets = run(scenario())
+    state = {r["sender"]: (r["nas"], r["session_key"], r["session_time"], r["terminate_cause"]) for r in rows}
+    assert state == {
+        "127.0.0.2": ("wlc-pool", sk("1"), 100, "NAS-Reboot"),
+        "127.0.0.3": ("wlc-pool", sk("1"), 101, None),
+    }
+    assert packets[("interim-update", "ok")] == 2

@@ -143,6 +143,7 @@ def test_demo_streams_accounting_into_netmon_run(lab, tmp_path):
         for c in model.clients(float(t)):
             if c["user"]:
                 assert c["user"].encode() not in raw and bytes(c["mac"]).hex("-").upper().encode() not in raw
+                assert bytes(c["mac"]).hex(":").encode() not in raw  # as in the AireOS Acct-Session-Id
 
 
 def test_netmon_demo_sends_accounting(tmp_path):

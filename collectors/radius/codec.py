@@ -138,6 +138,7 @@ class AccountingRecord:
     nas: str  # the declared NAS name (secrets file), not anything the packet claims
     received: float  # unix time the packet arrived
     status: int  # Acct-Status-Type
+    source: str = ""  # the UDP source address (one controller, when a declaration covers a network)
     session_id: str = ""
     multi_session_id: str = ""
     user_name: str | None = field(default=None, repr=False)
@@ -164,7 +165,11 @@ class AccountingRecord:
 
     @property
     def session_key(self) -> str:
-        """Acct-Session-Id, plus Acct-Multi-Session-Id when present (RFC 2866 5.11)."""
+        """Acct-Session-Id, plus Acct-Multi-Session-Id when present (RFC 2866 5.11).
+
+        Raw: some NAS put the client's MAC in it (Cisco AireOS: ``5c8a1b2e/00:11:22:33:44:55/123``), so the
+        store keeps only a keyed hash of it.
+        """
         return f"{self.session_id}|{self.multi_session_id}" if self.multi_session_id else self.session_id
 
     @property
@@ -239,7 +244,7 @@ def _address(kind: int, value: bytes) -> str:
     return str(ipaddress.IPv4Address(value))
 
 
-def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRecord:
+def decode_accounting(packet: Packet, nas: str, received: float, source: str = "") -> AccountingRecord:
     """The stored attributes of a (verified) Accounting-Request. Unknown attributes are skipped."""
     if packet.code != ACCOUNTING_REQUEST:
         raise Malformed("not_accounting", f"code {packet.code} is not an Accounting-Request")
@@ -282,6 +287,7 @@ def decode_accounting(packet: Packet, nas: str, received: float) -> AccountingRe
         nas=nas,
         received=received,
         status=status,
+        source=source,
         session_id=session_id,
         multi_session_id=texts.get(ACCT_MULTI_SESSION_ID, ""),
         user_name=texts.get(USER_NAME),

@@ -56,17 +56,25 @@ class NasTable:
     def find(self, address: str) -> Nas | None:
         if address in self._cache:
             return self._cache[address]
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
+        ip = normal_address(address)
+        if ip is None:
             return None
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
         # The most specific declaration wins (a single controller inside a declared network).
         found = max((n for n in self.nases if ip in n.network), key=lambda n: n.network.prefixlen, default=None)
         if len(self._cache) < 65536:
             self._cache[address] = found
         return found
+
+
+def normal_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A source address as one spelling: no zone index, an IPv4-mapped IPv6 address as IPv4."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip
 
 
 class Dropped(Exception):
@@ -94,7 +102,9 @@ def accept(
     if verify and not codec.verify_request(data, nas.secret):
         raise Dropped("unknown", "bad_authenticator")
     try:
-        record = codec.decode_accounting(packet, nas.name, now)
+        # The source goes with the record: one declaration may cover a network of controllers, whose session
+        # ids are their own (and whose Accounting-On concerns only their own sessions).
+        record = codec.decode_accounting(packet, nas.name, now, str(normal_address(source)))
     except codec.Malformed as exc:
         raise Dropped("unknown", exc.reason) from None
     return nas, packet, record

@@ -18,6 +18,7 @@ import pytest
 
 from collectors.radius import codec, fticks
 from netmon.privacy import normal_mac
+from netmon.radius_sessions import session_pseudonym
 from tests.conformance import FIXTURES, MISSING_REASON
 from tests.radius_peers import KEY, SECRET, AccountingServer, RawNas
 
@@ -89,7 +90,9 @@ def test_arkime_capture_replayed_to_the_listener(arkime, tmp_path):
     assert row["client"] == KEY.mac(want["mac"][0])
     assert row["session_time"] == 177620 and row["input_octets"] == 5366178 and row["output_octets"] == 84869322
     assert row["ap_mac"] == "00:1a:1e:00:00:00" and row["ssid"] == "xxx-employee" and row["eduroam"] == 0
-    assert row["session_key"].endswith("985AEB898000-0000009703")  # Acct-Session-Id | Acct-Multi-Session-Id
+    record = codec.decode_accounting(codec.parse(recorded), "aruba", 0.0)
+    assert record.session_key.endswith("985AEB898000-0000009703")  # Acct-Session-Id | Acct-Multi-Session-Id
+    assert row["session_key"] == session_pseudonym(KEY, record.session_key)  # stored only as a keyed hash
 
 
 def test_fticks_fixture_lines_parse_into_events():
