@@ -350,12 +350,18 @@ class StoreCollector(Collector):
         malformed = CounterMetricFamily(
             "netmon_fticks_malformed_lines", "F-Ticks lines that could not be read (no realm, no result, bad fields)."
         )
+        dropped = CounterMetricFamily(
+            "netmon_fticks_dropped_datagrams",
+            "F-Ticks syslog datagrams dropped because their source is not allowed (radius.fticks_sources).",
+        )
         for result, n in sorted(store.fticks_counts().items()):
             if result == "malformed":
                 malformed.add_metric([], float(n))
+            elif result == "unknown_source":
+                dropped.add_metric([], float(n))
             else:
                 fticks.add_metric([result], float(n))
-        yield from (packets, last, by_ssid, eduroam, fticks, malformed)
+        yield from (packets, last, by_ssid, eduroam, fticks, malformed, dropped)
 
     def _collector_metrics(self, store: Store) -> Iterator[Metric]:
         duration = GaugeMetricFamily(

@@ -28,6 +28,7 @@ Example ``netmon.yml``::
       interim_interval: 600              # seconds, when a session does not say; 3x without update: timed out
       top_realms: 10                     # netmon_eduroam_sessions_active: these many realms, the rest 'other'
       fticks_listen: 127.0.0.1:5514      # optional: F-Ticks over UDP syslog
+      fticks_sources: [192.0.2.20]       # syslog senders allowed (default: loopback + declared RADIUS clients)
 
 Environment: ``NETMON_CONFIG`` (this file), ``NETMON_DB``,
 ``NETMON_SECRETS``, ``NETMON_INVENTORY``, ``NETMON_LISTEN``.
@@ -35,6 +36,7 @@ Environment: ``NETMON_CONFIG`` (this file), ``NETMON_DB``,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,13 +79,31 @@ class RadiusSettings:
     top_realms: int = 10  # realms with their own netmon_eduroam_sessions_active series; the rest are 'other'
     fticks_listen: str | None = None  # UDP syslog address for F-Ticks lines
     timeout_check: int = 60  # seconds between checks for timed-out sessions
+    # Syslog senders allowed on fticks_listen (addresses or networks). None: loopback and the declared RADIUS
+    # clients (secrets file), the hosts already trusted to talk RADIUS to netmon.
+    fticks_sources: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         host_port(self.listen, "0.0.0.0")
         if self.fticks_listen:
             host_port(self.fticks_listen)
+        if self.fticks_sources is not None:
+            if isinstance(self.fticks_sources, str) or not isinstance(self.fticks_sources, (list, tuple)):
+                raise ValueError("radius.fticks_sources must be a list of addresses or networks")
+            for source in self.fticks_sources:
+                try:
+                    ipaddress.ip_network(str(source), strict=False)
+                except ValueError:
+                    raise ValueError(f"radius.fticks_sources: {source!r} is not an address or network") from None
+            object.__setattr__(self, "fticks_sources", tuple(str(s) for s in self.fticks_sources))
         if self.interim_interval < 1 or self.top_realms < 0 or self.timeout_check < 1:
             raise ValueError("radius: interim_interval and timeout_check must be >= 1 s, top_realms >= 0")
+
+    def fticks_networks(self, declared=()) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Who may send F-Ticks syslog: ``fticks_sources``, or by default loopback and the ``declared`` NAS networks."""
+        if self.fticks_sources is not None:
+            return tuple(ipaddress.ip_network(s, strict=False) for s in self.fticks_sources)
+        return (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"), *declared)
 
 
 @dataclass(frozen=True)

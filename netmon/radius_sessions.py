@@ -115,6 +115,7 @@ CREATE INDEX access_points_mac ON access_points(mac);
 
 log = logging.getLogger(__name__)
 TIMED_OUT = "timed-out"
+FTICKS_DROPPED = "unknown_source"  # fticks_counts: syslog datagrams from a source not in radius.fticks_sources
 # RFC 2869 5.16: an Acct-Interim-Interval MUST NOT be below 60 s. A smaller one (0 is common: "no interim
 # updates") cannot be the NAS's real rhythm; stored, it would time its sessions out at the first check, and
 # every Interim would reopen them. Such a session gets the configured default instead.
@@ -340,9 +341,16 @@ def csi_pseudonym(p: Pseudonymizer, csi: str | None) -> str | None:
 
 
 def record_fticks(
-    conn: sqlite3.Connection, events: Iterable[FTicksEvent], pseudonyms: Pseudonymizer, malformed: int = 0
+    conn: sqlite3.Connection,
+    events: Iterable[FTicksEvent],
+    pseudonyms: Pseudonymizer,
+    malformed: int = 0,
+    dropped: int = 0,
 ) -> int:
-    """F-Ticks events (one row each, a "repeated N times" line is N) inside the caller's transaction."""
+    """F-Ticks events (one row each, a "repeated N times" line is N) inside the caller's transaction.
+
+    ``malformed`` lines and ``dropped`` syslog datagrams (from a source not allowed) are counted too.
+    """
     rows = []
     counts: Counter = Counter()
     for e in events:
@@ -351,6 +359,8 @@ def record_fticks(
         counts[e.result] += e.repeat
     if malformed:
         counts["malformed"] += malformed
+    if dropped:
+        counts[FTICKS_DROPPED] += dropped
     conn.executemany(
         "INSERT INTO fticks_events (ts, realm, viscountry, visinst, result, csi) VALUES (?, ?, ?, ?, ?, ?)", rows
     )

@@ -254,8 +254,9 @@ async def start_accounting(config: Config, secrets: Secrets, store: Store, write
         if settings.fticks_listen:
             host, port = host_port(settings.fticks_listen)
             record = partial(_record_fticks, store, secrets.privacy)
-            started.append(await FTicksSyslogListener(record, writer).start(host, port))
-            log.info("F-Ticks syslog on udp %s:%d", host, port)
+            sources = settings.fticks_networks(n.network for n in secrets.radius.values())
+            started.append(await FTicksSyslogListener(record, writer, sources).start(host, port))
+            log.info("F-Ticks syslog on udp %s:%d from %d allowed networks", host, port, len(sources))
     except OSError as exc:
         for listener in started:
             listener.close()
@@ -263,8 +264,8 @@ async def start_accounting(config: Config, secrets: Secrets, store: Store, write
     return started
 
 
-def _record_fticks(store: Store, pseudonyms, events, malformed: int) -> int:
-    return store.record_fticks(events, pseudonyms, malformed)
+def _record_fticks(store: Store, pseudonyms, events, malformed: int, dropped: int = 0) -> int:
+    return store.record_fticks(events, pseudonyms, malformed, dropped)
 
 
 class Scheduler:

@@ -738,9 +738,9 @@ class Store:
         with self.transaction() as conn:
             return radius_sessions.close_timed_out(conn, now, default_interval)
 
-    def record_fticks(self, events, pseudonyms, malformed: int = 0) -> int:
+    def record_fticks(self, events, pseudonyms, malformed: int = 0, dropped: int = 0) -> int:
         with self.transaction() as conn:
-            return radius_sessions.record_fticks(conn, events, pseudonyms, malformed)
+            return radius_sessions.record_fticks(conn, events, pseudonyms, malformed, dropped)
 
     def radius_sessions(self, open_only: bool = False) -> list[dict]:
         sql = "SELECT r.*, s.name AS site FROM radius_sessions r LEFT JOIN sites s ON s.id = r.site_id"

@@ -67,6 +67,7 @@ EXPECTED = {
     "netmon_eduroam_sessions_active",
     "netmon_fticks_events",
     "netmon_fticks_malformed_lines",
+    "netmon_fticks_dropped_datagrams",
 }
 
 

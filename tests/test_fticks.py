@@ -154,7 +154,7 @@ def test_syslog_listener(tmp_path):
         store = Store(tmp_path / "n.db")
         writer = ThreadPoolExecutor(1)
         listener = await fticks.FTicksSyslogListener(
-            lambda events, bad: store.record_fticks(events, KEY, bad), writer
+            lambda events, bad, dropped: store.record_fticks(events, KEY, bad, dropped), writer
         ).start("127.0.0.1", 0)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for text in ("<134>Oct  6 11:28:26 radius1 fticks[1]: " + LINE, "<134>broken F-TICKS line", "not fticks"):
@@ -225,3 +225,79 @@ def test_csi_pseudonym_mac_hash_or_other():
     assert csi_pseudonym(KEY, "00005E005302") == KEY.mac("00:00:5e:00:53:02")  # same as the device's sessions
     assert csi_pseudonym(KEY, "tel:+15551234") == KEY.user("tel:+15551234")
     assert csi_pseudonym(KEY, "") is None and csi_pseudonym(KEY, None) is None
+
+
+def test_a_field_without_equals_is_reported_without_its_text():
+    """`CSI 00:11:22:33:44:55` (no '='): the error names the field's position and size, never its content,
+    since it goes to the log and to `netmon ingest fticks`' output."""
+    line = "F-TICKS/eduroam/1.0#REALM=uni.example#CSI 00:11:22:33:44:55#RESULT=OK#"
+    with pytest.raises(fticks.FTicksError) as err:
+        fticks.parse_line(line, now=0.0)
+    assert str(err.value) == "field 2 (21 characters) is not KEY=VALUE"
+    assert "00:11" not in str(err.value) and "CSI" not in str(err.value)
+
+
+def test_syslog_listener_takes_only_allowed_sources(tmp_path, caplog):
+    """Syslog is unauthenticated: datagrams from a source outside the allow-list are dropped unread, counted
+    (netmon_fticks_dropped_datagrams_total) and logged once a minute per source."""
+    import ipaddress
+    import logging
+
+    caplog.set_level(logging.WARNING)
+
+    async def scenario():
+        store = Store(tmp_path / "n.db")
+        writer = ThreadPoolExecutor(1)
+        listener = await fticks.FTicksSyslogListener(
+            lambda events, bad, dropped: store.record_fticks(events, KEY, bad, dropped),
+            writer,
+            [ipaddress.ip_network("127.0.0.2/32")],
+        ).start("127.0.0.1", 0)
+        socks = {}
+        for source in ("127.0.0.1", "127.0.0.2"):
+            socks[source] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks[source].bind((source, 0))
+        for _ in range(2):
+            socks["127.0.0.1"].sendto(LINE.encode(), listener.address)  # not allowed, twice
+        socks["127.0.0.2"].sendto(LINE.encode(), listener.address)
+        deadline = time.monotonic() + 5
+        while listener.received < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await listener.drain()
+        for sock in socks.values():
+            sock.close()
+        listener.close()
+        writer.shutdown(wait=True)
+        counts = store.fticks_counts()
+        store.close()
+        return counts, listener.dropped
+
+    counts, dropped = asyncio.run(scenario())
+    assert counts == {"OK": 1, "unknown_source": 2} and dropped == 2
+    warnings = [r.getMessage() for r in caplog.records if "not an allowed source" in r.getMessage()]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0]
+
+
+def test_fticks_sources_default_and_validation():
+    import ipaddress
+
+    from netmon.config import RadiusSettings
+
+    declared = [ipaddress.ip_network("192.0.2.0/28")]
+    default = RadiusSettings().fticks_networks(declared)
+    assert set(default) == {ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"), *declared}
+    chosen = RadiusSettings(fticks_sources=["198.51.100.7", "2001:db8::/64"]).fticks_networks(declared)
+    assert chosen == (ipaddress.ip_network("198.51.100.7/32"), ipaddress.ip_network("2001:db8::/64"))
+    with pytest.raises(ValueError, match="not an address or network"):
+        RadiusSettings(fticks_sources=["radius.example"])
+    with pytest.raises(ValueError, match="must be a list"):
+        RadiusSettings(fticks_sources="127.0.0.1")
+
+
+def test_syslog_listener_forgets_old_log_entries():
+    """The once-a-minute log memory is pruned when it grows (a flood from many sources cannot grow it forever)."""
+    listener = fticks.FTicksSyslogListener(lambda *a: 0, None)
+    for n in range(5000):
+        listener._warn(f"198.51.100.{n % 250}-{n}", 0.0, "F-Ticks: test %s")
+    listener._warn("203.0.113.1", 1000.0, "F-Ticks: test %s")
+    assert len(listener._logged) == 1

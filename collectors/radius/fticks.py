@@ -14,11 +14,14 @@ with its line number.
 
 Also here: a UDP syslog receiver for servers that send F-Ticks straight to
 netmon. Like the accounting listener, it hands events to the store's writer.
+Syslog has no authentication, so it takes datagrams only from the allowed
+sources (``radius.fticks_sources``); the others are dropped and counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -27,9 +30,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from collectors.radius.listener import normal_address
 from netmon.privacy import realm_of
 
 log = logging.getLogger(__name__)
+LOG_EVERY = 60.0
 RESULTS = ("OK", "FAIL")
 _FTICKS = re.compile(r"F-TICKS/(?P<federation>[^/#\s]+)/(?P<version>\d[\d.]*)#(?P<body>.*)$")
 _REPEATED = re.compile(r"message repeated (\d+) times: \[\s*F-TICKS/")
@@ -94,13 +99,14 @@ def parse_line(line: str, now: float | None = None) -> FTicksEvent | None:
         repeat = min(int(r.group(1)), MAX_REPEAT)
         body = body.rstrip().removesuffix("]")
     fields: dict[str, str] = {}
-    for part in body.split("#"):
+    for number, part in enumerate(body.split("#"), 1):
         part = part.strip()
         if not part:
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.isalnum():
-            raise FTicksError(f"field {key[:20]!r} is not KEY=VALUE")
+            # Position and size only: without its '=' the field may be a value itself (``CSI 00:11:22:..``, a MAC)
+            raise FTicksError(f"field {number} ({len(part)} characters) is not KEY=VALUE")
         fields.setdefault(key.upper(), value.strip())
     realm_text = fields.get("REALM", "")
     if not realm_text:
@@ -151,16 +157,30 @@ def parse_lines(lines: Iterable[str], now: float | None = None) -> ParseResult:
 
 
 class FTicksSyslogListener(asyncio.DatagramProtocol):
-    """F-Ticks over UDP syslog: each datagram one or more lines; events committed in batches by ``commit``."""
+    """F-Ticks over UDP syslog: each datagram one or more lines; events committed in batches by ``commit``.
 
-    def __init__(self, commit: Callable[[list[FTicksEvent], int], object], executor: Executor):
+    ``commit(events, malformed, dropped)``: ``dropped`` counts datagrams from a source not in ``sources``
+    (addresses or networks; None: every source). Anyone who can reach the port could otherwise invent
+    authentications.
+    """
+
+    def __init__(
+        self,
+        commit: Callable[[list[FTicksEvent], int, int], object],
+        executor: Executor,
+        sources: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None,
+    ):
         self.commit, self.executor = commit, executor
+        self.sources = None if sources is None else tuple(sources)
         self.transport = None
         self._events: list[FTicksEvent] = []
         self._malformed = 0
+        self._dropped = 0
         self._flushing = False
         self._logged: dict[str, float] = {}
+        self._allowed: dict[str, bool] = {}
         self.received = 0
+        self.dropped = 0  # since start, for tests
 
     async def start(self, host: str, port: int) -> FTicksSyslogListener:
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: self, local_addr=(host, port))
@@ -177,29 +197,55 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         if self.transport is not None:
             self.transport.close()
 
+    def allowed(self, source: str) -> bool:
+        if self.sources is None:
+            return True
+        found = self._allowed.get(source)
+        if found is None:
+            ip = normal_address(source)
+            found = ip is not None and any(ip in network for network in self.sources)
+            if len(self._allowed) < 65536:
+                self._allowed[source] = found
+        return found
+
+    def _warn(self, source: str, now: float, message: str, *args) -> None:
+        """At most one message a minute per source; the memory of who was logged is pruned as it grows."""
+        if now - self._logged.get(source, -LOG_EVERY) < LOG_EVERY:
+            return
+        if len(self._logged) > 4096:
+            self._logged = {s: t for s, t in self._logged.items() if now - t < LOG_EVERY}
+        self._logged[source] = now
+        log.warning(message + " (at most once a minute per source)", source, *args)
+
     def datagram_received(self, data: bytes, addr) -> None:
         self.received += 1
         now = time.time()
+        if not self.allowed(addr[0]):
+            self._dropped += 1
+            self.dropped += 1
+            self._warn(
+                addr[0], now, "F-Ticks: dropped a datagram from %s: not an allowed source (radius.fticks_sources)"
+            )
+            self._schedule()
+            return
         for line in data.decode("utf-8", "replace").splitlines():
             try:
                 event = parse_line(line, now)
             except FTicksError as exc:
                 self._malformed += 1
-                if now - self._logged.get(addr[0], -60.0) >= 60.0:
-                    self._logged[addr[0]] = now
-                    log.warning("F-Ticks: malformed line from %s: %s (at most once a minute per source)", addr[0], exc)
+                self._warn(addr[0], now, "F-Ticks: malformed line from %s: %s", exc)
                 continue
             if event is not None:
                 self._events.append(event)
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._flushing or not (self._events or self._malformed):
+        if self._flushing or not (self._events or self._malformed or self._dropped):
             return
         self._flushing = True
-        events, malformed = self._events, self._malformed
-        self._events, self._malformed = [], 0
-        future = asyncio.get_running_loop().run_in_executor(self.executor, self.commit, events, malformed)
+        events, malformed, dropped = self._events, self._malformed, self._dropped
+        self._events, self._malformed, self._dropped = [], 0, 0
+        future = asyncio.get_running_loop().run_in_executor(self.executor, self.commit, events, malformed, dropped)
         future.add_done_callback(self._done)
 
     def _done(self, future) -> None:
@@ -210,6 +256,6 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
 
     async def drain(self) -> None:
         for _ in range(1000):
-            if not self._flushing and not self._events and not self._malformed:
+            if not self._flushing and not self._events and not self._malformed and not self._dropped:
                 return
             await asyncio.sleep(0.01)
