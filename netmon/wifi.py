@@ -3,9 +3,12 @@
 A session is one client (by pseudonym) on one SSID at one site: opened when
 the client appears, extended while it stays (roaming between APs of the same
 site continues it), closed when it has been missing for more than one poll
-interval plus a grace period, or moves to another SSID or site. Bytes are
-the largest the controller reported for the association (its counters are
-per association, they only grow). eduroam sessions, recognised by SSID,
+interval plus a grace period, or moves to another SSID or site. Bytes
+accumulate: the controller's counters are per association, so each poll adds
+what they grew by since the last one, and a counter that went down means the
+client re-associated (within the grace period, the session goes on) and its
+counters restarted from zero: the new value is all new traffic. The last raw
+counters of an open session are kept beside its totals for that. eduroam sessions, recognised by SSID,
 carry the realm of the user name and the user's pseudonym; nothing raw about
 a resident (MAC, user name, IP) is ever written.
 """
@@ -71,6 +74,8 @@ CREATE TABLE wifi_sessions (
     end REAL,
     bytes_rx INTEGER NOT NULL DEFAULT 0,
     bytes_tx INTEGER NOT NULL DEFAULT 0,
+    raw_rx INTEGER NOT NULL DEFAULT 0,
+    raw_tx INTEGER NOT NULL DEFAULT 0,
     eduroam INTEGER NOT NULL DEFAULT 0,
     realm TEXT,
     user TEXT,
@@ -176,10 +181,12 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
         user = pseudonyms.user(c.username) if c.username else None
         row = open_rows.get(client)
         if row is not None and row["ssid"] == c.ssid and row["site_id"] == site:
+            bytes_rx, raw_rx = accumulate(row["bytes_rx"], row["raw_rx"], c.bytes_rx)
+            bytes_tx, raw_tx = accumulate(row["bytes_tx"], row["raw_tx"], c.bytes_tx)
             conn.execute(
-                "UPDATE wifi_sessions SET last_seen = ?, ap_mac = ?, bytes_rx = max(bytes_rx, ?), "
-                "bytes_tx = max(bytes_tx, ?), realm = coalesce(realm, ?), user = coalesce(user, ?) WHERE id = ?",
-                (at, c.ap_mac, c.bytes_rx or 0, c.bytes_tx or 0, realm, user, row["id"]),
+                "UPDATE wifi_sessions SET last_seen = ?, ap_mac = ?, bytes_rx = ?, bytes_tx = ?, raw_rx = ?, "
+                "raw_tx = ?, realm = coalesce(realm, ?), user = coalesce(user, ?) WHERE id = ?",
+                (at, c.ap_mac, bytes_rx, bytes_tx, raw_rx, raw_tx, realm, user, row["id"]),
             )
             extended += 1
             continue
@@ -188,9 +195,9 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
             closed += 1
         conn.execute(
             "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, bytes_rx, "
-            "bytes_tx, eduroam, realm, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (controller_id, client, c.ssid, c.ap_mac, site, at, at, c.bytes_rx or 0, c.bytes_tx or 0, int(eduroam),
-             realm, user),
+            "bytes_tx, raw_rx, raw_tx, eduroam, realm, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (controller_id, client, c.ssid, c.ap_mac, site, at, at, c.bytes_rx or 0, c.bytes_tx or 0, c.bytes_rx or 0,
+             c.bytes_tx or 0, int(eduroam), realm, user),
         )  # fmt: skip
         opened += 1
     cutoff = at - settings.interval - settings.grace
@@ -199,6 +206,16 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
             conn.execute("UPDATE wifi_sessions SET end = last_seen WHERE id = ?", (row["id"],))
             closed += 1
     return {"opened": opened, "extended": extended, "closed": closed}
+
+
+def accumulate(total: int, last: int, counter: int | None) -> tuple[int, int]:
+    """A session's byte total and the controller's last counter, after the counter reads ``counter``.
+
+    The counter is per association: it grows, or restarts from zero when the client re-associates
+    (then all of the new value is new traffic). ``None`` (not reported this poll) changes nothing."""
+    if counter is None or counter < 0:
+        return total, last
+    return total + (counter - last if counter >= last else counter), counter
 
 
 def mapped_site(conn: sqlite3.Connection) -> Callable[[AccessPoint], int | None]:

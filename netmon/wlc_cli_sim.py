@@ -6,9 +6,16 @@ the SSH device describe exactly the same APs and WLANs at the same moment:
 names, MACs, models, addresses, locations, which APs are up, clients per AP.
 As on a real controller, an AP that is not joined is not in ``show ap summary``.
 
-The model knows one MAC per AP (the base radio MAC, SNMP's key). The 9800
-prints it as ``Radio MAC`` beside a distinct Ethernet MAC; AireOS's summary has
-only an ``Ethernet MAC`` column, where this simulation prints the same MAC.
+The model knows one MAC per AP (the base radio MAC, SNMP's key); each AP's
+Ethernet MAC is derived from it (the locally administered bit flipped), so it
+is distinct, as on a real AP. The 9800 prints both (``Ethernet MAC``, ``Radio
+MAC``); AireOS's ``show ap summary`` only the Ethernet MAC, and its ``show
+advanced 802.11b|a summary`` the radio MAC of each radio (from bsnAPIfTable:
+slot, channel, power level, operational status), as a real controller does.
+Their TxPower reads ``*4/8 (14 dBm)`` (AireOS 8.x) where the radio's
+level-to-dBm list is in the table, ``4(*)`` where only the level is (the lab's
+AireOS agent serves no list); a 5 GHz channel is printed as a 40 MHz pair,
+primary first (``(36,40)*``).
 
 :func:`aireos_device` and :func:`c9800_device` give a
 :class:`netmon.ssh_device.DeviceBehaviour` that answers these commands over SSH.
@@ -28,6 +35,8 @@ from netmon.wlc_sim import ControllerModel
 AIRESPACE_AP = (1, 3, 6, 1, 4, 1, 14179, 2, 2, 1, 1)
 AIRESPACE_ESS = (1, 3, 6, 1, 4, 1, 14179, 2, 1, 1, 1)
 AIRESPACE_MS_AP = (1, 3, 6, 1, 4, 1, 14179, 2, 1, 4, 1, 4)
+AIRESPACE_RADIO = (1, 3, 6, 1, 4, 1, 14179, 2, 2, 2, 1)  # bsnAPIfTable: 2 type, 4 channel, 6 level, 12 oper, 22 dBm
+RADIO_LISTS = {1: "show advanced 802.11b summary", 2: "show advanced 802.11a summary"}  # by bsnAPIfType
 SYS_OBJECT_ID = (1, 3, 6, 1, 2, 1, 1, 2, 0)
 MACHINE_MODEL = (1, 3, 6, 1, 4, 1, 14179, 1, 1, 1, 3, 0)
 AIREOS_VERSION = "8.10.185.0"
@@ -36,8 +45,18 @@ C9800_MODEL = "C9800-CL-K9"
 
 
 @dataclass(frozen=True)
+class SimRadio:
+    slot: int
+    kind: int  # bsnAPIfType: 1 802.11b (2.4 GHz), 2 802.11a (5 GHz)
+    channel: int
+    level: int  # Cisco power level, 1 the strongest
+    up: bool
+    levels: tuple[int, ...] = ()  # dBm per level, level 1 first, where the table has them
+
+
+@dataclass(frozen=True)
 class SimAp:
-    mac: str
+    mac: str  # the base radio MAC
     name: str
     location: str
     model: str
@@ -45,6 +64,7 @@ class SimAp:
     ip: str
     up: bool
     clients: int
+    radios: tuple[SimRadio, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,8 +93,11 @@ def snapshot(model: ControllerModel, now: float, uptime_ticks: int) -> Snapshot:
     columns: dict[tuple[int, ...], dict[tuple[int, ...], object]] = {}
     scalars: dict[tuple[int, ...], object] = {}
     per_ap: Counter = Counter()
+    radio_cols: dict[int, dict[tuple[int, ...], object]] = {}
     for oid, encoded in model.table(now, uptime_ticks):
-        if oid[: len(AIRESPACE_MS_AP)] == AIRESPACE_MS_AP:
+        if oid[: len(AIRESPACE_RADIO)] == AIRESPACE_RADIO and len(oid) == len(AIRESPACE_RADIO) + 8:
+            radio_cols.setdefault(oid[len(AIRESPACE_RADIO)], {})[oid[-7:]] = _decode(encoded)
+        elif oid[: len(AIRESPACE_MS_AP)] == AIRESPACE_MS_AP:
             per_ap[bytes(_decode(encoded))] += 1
         elif oid[: len(AIRESPACE_AP)] == AIRESPACE_AP or oid[: len(AIRESPACE_ESS)] == AIRESPACE_ESS:
             prefix = AIRESPACE_AP if oid[: len(AIRESPACE_AP)] == AIRESPACE_AP else AIRESPACE_ESS
@@ -83,6 +106,19 @@ def snapshot(model: ControllerModel, now: float, uptime_ticks: int) -> Snapshot:
         elif oid in (SYS_OBJECT_ID, MACHINE_MODEL):
             scalars[oid] = _decode(encoded)
     ap_col = {c: columns.get(AIRESPACE_AP + (c,), {}) for c in (3, 4, 6, 16, 17, 19, 37)}
+    radios: dict[tuple[int, ...], list[SimRadio]] = {}
+    for index in sorted(radio_cols.get(2, {})):
+        levels = _text(radio_cols.get(22, {}).get(index))
+        radios.setdefault(index[:6], []).append(
+            SimRadio(
+                slot=index[6],
+                kind=radio_cols[2][index],
+                channel=radio_cols.get(4, {}).get(index, 0),
+                level=radio_cols.get(6, {}).get(index, 1),
+                up=radio_cols.get(12, {}).get(index) == 2,
+                levels=tuple(int(x) for x in levels.split(",")) if levels else (),
+            )
+        )
     aps = []
     for index in sorted(ap_col[3]):
         aps.append(
@@ -95,6 +131,7 @@ def snapshot(model: ControllerModel, now: float, uptime_ticks: int) -> Snapshot:
                 ip=".".join(str(b) for b in ap_col[19].get(index, b"")),
                 up=ap_col[6].get(index) == 1 and ap_col[37].get(index) != 2,
                 clients=per_ap[bytes(index)],
+                radios=tuple(radios.get(tuple(index), ())),
             )
         )
     ssids = columns.get(AIRESPACE_ESS + (2,), {})
@@ -120,6 +157,37 @@ def _ethernet_mac(mac: str) -> str:
 
 
 # -- AireOS ------------------------------------------------------------------------------------
+
+
+def _aireos_channel(radio: SimRadio) -> str:
+    """RRM-assigned (``*``); 5 GHz as a 40 MHz pair, the primary channel first."""
+    return f"({radio.channel},{radio.channel + 4})*" if radio.kind == 2 else f"{radio.channel}*"
+
+
+def _aireos_power(radio: SimRadio) -> str:
+    if 1 <= radio.level <= len(radio.levels):
+        return f"*{radio.level}/{len(radio.levels)} ({radio.levels[radio.level - 1]} dBm)"
+    return f"{radio.level}(*)"
+
+
+def aireos_radio_list(joined: list[SimAp], kind: int) -> str:
+    """``show advanced 802.11b|a summary``: one row per radio of that type, keyed by the AP's base radio MAC."""
+    lines = [
+        "",
+        "Member RRM Information",
+        "AP Name                          MAC Address       Slot Admin    Oper        Channel            "
+        "TxPower       BSS Color",
+        "-------------------------------- ----------------- ---- -------- ----------- ------------------ "
+        "------------- ----------",
+    ]
+    for ap in joined:
+        for radio in ap.radios:
+            if radio.kind == kind:
+                lines.append(
+                    f"{ap.name:<32} {ap.mac:<17}  {radio.slot:<3} {'ENABLED':<8} {'UP' if radio.up else 'DOWN':<11} "
+                    f"{_aireos_channel(radio):<18} {_aireos_power(radio):<13} N/A"
+                )
+    return "\n".join(lines) + "\n"
 
 
 def aireos_outputs(snap: Snapshot, hostname: str) -> dict[str, str]:
@@ -183,7 +251,8 @@ PID: {snap.model},  VID: V01,  SN: FCH2145V0AB
     ]
     for ap in joined:
         lines.append(
-            f"{ap.name:<30}  {2:<5}  {ap.model:<20}  {ap.mac:<17}  {ap.location:<20}  {'US':<10}  {ap.ip:<15}  "
+            f"{ap.name:<30}  {2:<5}  {ap.model:<20}  {_ethernet_mac(ap.mac):<17}  {ap.location:<20}  {'US':<10}  "
+            f"{ap.ip:<15}  "
             f"{ap.clients:<7}  [0 ,0 ,0 ]"
         )
     wlans = [
@@ -199,6 +268,7 @@ PID: {snap.model},  VID: V01,  SN: FCH2145V0AB
         "show sysinfo": sysinfo,
         "show inventory": inventory,
         "show ap summary": "\n".join(lines) + "\n",
+        **{command: aireos_radio_list(joined, kind) for kind, command in RADIO_LISTS.items()},
         "show wlan summary": "\n".join(wlans) + "\n",
     }
 
@@ -286,15 +356,21 @@ def responder(
     return answer
 
 
-def aireos_device(model: ControllerModel, username: str, password: str, **kwargs) -> DeviceBehaviour:
-    """An AireOS controller: SSH login, then ``User:`` / ``Password:`` again, prompt ``(Cisco Controller) >``."""
+def aireos_device(
+    model: ControllerModel, username: str, password: str, *, radio_lists: bool = True, **kwargs
+) -> DeviceBehaviour:
+    """An AireOS controller: SSH login, then ``User:`` / ``Password:`` again, prompt ``(Cisco Controller) >``.
+
+    ``radio_lists=False`` plays a release without ``show advanced 802.11b|a summary`` ("Incorrect usage")."""
+    answer = responder(model, aireos_outputs)
+    if not radio_lists:
+        full = answer
+
+        def answer(command: str) -> str | None:
+            return None if command in RADIO_LISTS.values() else full(command)
+
     return DeviceBehaviour(
-        hostname=model.hostname,
-        username=username,
-        password=password,
-        style="aireos",
-        responder=responder(model, aireos_outputs),
-        **kwargs,
+        hostname=model.hostname, username=username, password=password, style="aireos", responder=answer, **kwargs
     )
 
 

@@ -107,3 +107,35 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     r = run_netmon("--db", str(tmp_path / "n.db"), "inventory", "ap-sites", str(tmp_path / "missing.csv"))
     assert r.returncode == 2 and "missing.csv: cannot read" in r.stderr and "Traceback" not in r.stderr
     _ = AccessPoint  # the observation type the mapping applies to
+
+
+def test_a_mac_mapping_and_radius_find_an_ssh_read_aireos_ap_by_its_radio_mac(tmp_path):
+    """AireOS's show ap summary prints the Ethernet MAC; the SSH collector keys by the base radio MAC the
+    mapping file and RADIUS's Called-Station-Id name, so both find the AP (and its site)."""
+    from collectors.wlc import cli as wlc_cli
+    from netmon import wlc_cli_sim
+    from netmon.radius_sessions import _site
+
+    radio_mac = "00:3a:a0:00:00:07"
+    ap = wlc_cli_sim.SimAp(
+        radio_mac,
+        "ap-odd-7",
+        "",
+        "AIR-AP3802I-E-K9",
+        "",
+        "127.0.0.7",
+        True,
+        0,
+        (wlc_cli_sim.SimRadio(0, 1, 6, 1, True),),
+    )
+    snap = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [ap], {1: "CityWiFi"}, 0, 60)
+    kinds = {command: kind for kind, command in wlc_cli.COMMANDS["cisco_wlc_ssh"]}
+    outputs = {kinds[c]: text for c, text in wlc_cli_sim.aireos_outputs(snap, "wlc-1").items()}
+    assert wlc_cli_sim._ethernet_mac(radio_mac) in outputs["aps"] and radio_mac not in outputs["aps"]
+    result = wlc_cli.assemble("cisco_wlc_ssh", outputs)
+    store, wlc, site_of, ids = setup(tmp_path)
+    store.import_ap_sites(parse(f"ap,site\n{radio_mac.replace(':', '-').upper()},arena\n", "m.csv", SITES))
+    store.record_wlc(wlc, 0, result.wlc, P, SETTINGS, site_of)
+    assert [(a["mac"], a["site"]) for a in store.access_points()] == [(radio_mac, "arena")]
+    assert _site(store.conn, radio_mac) == ids["arena"]
+    store.close()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from collectors.wlc.observations import AccessPoint, Client, Wlan, WlcResult
 from inventory.model import Device, Inventory, Site
 from netmon.privacy import Pseudonymizer
 from netmon.store import Store
-from netmon.wifi import WifiSettings, site_by_prefix
+from netmon.wifi import WifiSettings, accumulate, site_by_prefix
 
 P = Pseudonymizer(b"test-pseudonym-key-0123456789")
 SETTINGS = WifiSettings(interval=60, grace=120)
@@ -52,12 +59,13 @@ def test_session_lifecycle_roaming_and_privacy(tmp_path):
     }  # fmt: skip
     # Alice roams to another AP of the same site: the same session goes on.
     assert poll(store, wlc, site_of, 60, client(ALICE, APS[1].mac, rx=500))["extended"] == 1
-    # Bob missed one poll: within interval + grace, still open.
+    # Bob missed one poll: within interval + grace, still open. Alice's counter went down: she
+    # re-associated, her controller counters restarted from zero, and all 400 bytes are new.
     poll(store, wlc, site_of, 120, client(ALICE, APS[1].mac, rx=400), client(BOB, APS[0].mac, tx=9))
     rows = sessions(store)
     assert len(rows) == 2 and all(r["end"] is None for r in rows)
     alice = rows[0]
-    assert alice["ap_mac"] == APS[1].mac and alice["bytes_rx"] == 500 and alice["site_id"] == sites["library"]
+    assert alice["ap_mac"] == APS[1].mac and alice["bytes_rx"] == 900 and alice["site_id"] == sites["library"]
     # Alice walks to the arena: a new visit at a new site; Bob goes quiet.
     poll(store, wlc, site_of, 180, client(ALICE, APS[2].mac))
     poll(store, wlc, site_of, 400, client(ALICE, APS[2].mac))
@@ -216,3 +224,50 @@ def test_a_wifi_store_failure_does_not_make_the_controller_unknown(tmp_path):
     _record_wlc(store, wlc, result, poller)
     assert store.device_states()[0]["last_error_reason"] != "store"
     assert {"collector": "wlc", "reason": "store", "count": 1} in store.collector_error_counts()
+
+
+# One association: the counter readings of its polls, non-decreasing from wherever the first poll caught it.
+_association = st.lists(st.integers(0, 10**12), min_size=1, max_size=5).map(sorted)
+
+
+def _with_resets(associations: list[list[int]]) -> list[list[int]]:
+    """Keep the associations whose first reading is below the last one before: a reset a poller can see.
+
+    (A counter that restarted and grew past its old value between two polls looks like growth: no one can tell.)"""
+    out: list[list[int]] = []
+    for readings in associations:
+        if not out or readings[0] < out[-1][-1]:
+            out.append(readings)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_association, min_size=1, max_size=5).map(_with_resets), st.lists(st.booleans(), max_size=30))
+def test_session_bytes_add_up_over_re_associations(associations, unreported):
+    """Whatever the resets: the total is the sum of each association's largest reading, and never decreases."""
+    readings = [r for association in associations for r in association]
+    with tempfile.TemporaryDirectory() as tmp:
+        store, wlc, site_of, _ = setup(Path(tmp))
+        totals = []
+        for n, value in enumerate(readings):
+            # a poll that did not report the counters (None) changes nothing
+            if n < len(unreported) and unreported[n]:
+                poll(store, wlc, site_of, 60 * n, Client(ALICE, APS[0].mac, "CityWiFi", None, "802.11ax", -60, 30,
+                                                          None, None, "associated"))  # fmt: skip
+            poll(store, wlc, site_of, 60 * n + 30, client(ALICE, APS[0].mac, rx=value, tx=2 * value))
+            (row,) = sessions(store)
+            totals.append((row["bytes_rx"], row["bytes_tx"]))
+        store.close()
+    expected = sum(max(a) for a in associations)
+    assert totals[-1] == (expected, 2 * expected)
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(totals))
+
+
+@given(st.integers(0, 10**15), st.integers(0, 10**12), st.none() | st.integers(0, 10**12))
+def test_accumulate_adds_growth_and_a_reset_counts_whole(total, last, counter):
+    new_total, new_last = accumulate(total, last, counter)
+    if counter is None:
+        assert (new_total, new_last) == (total, last)
+    else:
+        assert new_last == counter
+        assert new_total == total + (counter - last if counter >= last else counter) >= total

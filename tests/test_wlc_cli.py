@@ -8,6 +8,7 @@ whose outputs are rendered from the same ControllerModel the SNMP agent
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from hypothesis import example, given, settings
@@ -42,6 +43,30 @@ def _model(hostname: str = "wlc-city") -> ControllerModel:
 
 _word = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=10)
 _mac = st.lists(st.integers(0, 255), min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02x}" for x in b))
+_radio_24 = st.builds(
+    wlc_cli_sim.SimRadio,
+    slot=st.just(0),
+    kind=st.just(1),
+    channel=st.integers(1, 13),
+    level=st.integers(1, 8),
+    up=st.booleans(),
+    levels=st.sampled_from([(), (20, 17, 14, 11, 8, 5), (23, 20, 17, 14, 11, 8, 5, 2)]),
+)
+_radio_5 = st.builds(
+    wlc_cli_sim.SimRadio,
+    slot=st.sampled_from([1, 2]),
+    kind=st.just(2),
+    channel=st.sampled_from([36, 44, 52, 60, 100, 108, 116, 132, 149, 157]),
+    level=st.integers(1, 8),
+    up=st.booleans(),
+    levels=st.sampled_from([(), (23, 20, 17, 14, 11, 8, 5)]),
+)
+# every AP has a radio in at least one band (the join needs one)
+_radios = (
+    st.tuples(st.none() | _radio_24, st.none() | _radio_5)
+    .map(lambda r: tuple(x for x in r if x is not None))
+    .filter(bool)
+)
 _ap = st.builds(
     wlc_cli_sim.SimAp,
     mac=_mac,
@@ -58,12 +83,13 @@ _ap = st.builds(
     ),
     up=st.booleans(),
     clients=st.integers(0, 500),
+    radios=_radios,
 )
 _snapshot = st.builds(
     wlc_cli_sim.Snapshot,
     object_id=st.just("1.3.6.1.4.1.9.1.1279"),
     model=st.sampled_from(["AIR-CT5520-K9", "AIR-CT3504-K9"]),
-    aps=st.lists(_ap, max_size=25, unique_by=lambda a: a.mac),
+    aps=st.lists(_ap, max_size=25, unique_by=(lambda a: a.mac, lambda a: a.name)),  # a controller's names are unique
     wlans=st.dictionaries(
         st.integers(1, 512),
         st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=32),
@@ -82,6 +108,32 @@ def _got_aps(result):
     return sorted((a.mac, a.name, a.model, a.ip, a.location, a.status) for a in result.wlc.aps)
 
 
+def _power(radio):
+    if 1 <= radio.level <= len(radio.levels):
+        return float(radio.levels[radio.level - 1]), "dBm"
+    return float(radio.level), "level"
+
+
+def _expected_radios(snap):
+    """What SNMP's profile makes of the same bsnAPIfTable rows, less the per-radio clients and utilisation."""
+    return sorted(
+        (a.mac, r.slot, {1: "2.4GHz", 2: "5GHz"}[r.kind], r.channel, *_power(r), "up" if r.up else "down")
+        for a in snap.aps
+        if a.up and a.radios
+        for r in a.radios
+    )
+
+
+def _got_radios(radios):
+    return sorted((r.ap_mac, r.slot, r.band, r.channel, r.tx_power, r.tx_power_unit, r.status) for r in radios)
+
+
+def _aireos(snap, **replace):
+    outputs = wlc_cli_sim.aireos_outputs(snap, "wlc-x")
+    kinds = dict((command, kind) for kind, command in wlc_cli.COMMANDS["cisco_wlc_ssh"])
+    return {**{kinds[c]: text for c, text in outputs.items()}, **replace}
+
+
 @settings(max_examples=25, deadline=None)
 @given(_snapshot)
 def test_aireos_outputs_parse_back_to_what_the_controller_holds(snap):
@@ -90,7 +142,10 @@ def test_aireos_outputs_parse_back_to_what_the_controller_holds(snap):
     result = wlc_cli.assemble("cisco_wlc_ssh", {kinds[c]: text for c, text in outputs.items()})
     assert result.errors == []
     assert result.wlc.profile == "aireos" and result.wlc.controller_model == snap.model
+    # keyed by the base radio MAC of the radio lists, joined on the AP name, not the summary's Ethernet MAC
+    assert result.ap_key == "radio"
     assert _got_aps(result) == _expected_aps(snap)
+    assert _got_radios(result.wlc.radios) == _expected_radios(snap)
     assert result.ap_clients == {a.mac: a.clients for a in snap.aps if a.up}
     assert [(w.wlan_id, w.ssid, w.clients) for w in result.wlc.wlans] == [
         (i, s, None) for i, s in sorted(snap.wlans.items())
@@ -134,13 +189,16 @@ def test_aireos_uptime_phrase(seconds):
     assert wlc_cli.aireos_uptime_seconds(f"{d} days {h} hrs {m} mins {s} secs") == seconds
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    st.sampled_from(["cisco_wlc_ssh", "cisco_xe"]),
-    st.sampled_from(["system", "aps", "wlans"]),
+    st.sampled_from(
+        [("cisco_wlc_ssh", k) for k in ("system", "aps", "radios_b", "radios_a", "wlans")]
+        + [("cisco_xe", k) for k in ("system", "aps", "wlans")]
+    ),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
 )
-def test_any_output_gives_a_result_or_a_parse_error_never_an_exception(device_type, kind, text):
+def test_any_output_gives_a_result_or_a_parse_error_never_an_exception(device_kind, text):
+    device_type, kind = device_kind
     snap = wlc_cli_sim.Snapshot("1.3.6.1.4.1.9.1.1279", "AIR-CT5520-K9", [], {1: "CityWiFi"}, 0, 60)
     render = wlc_cli_sim.aireos_outputs if device_type == "cisco_wlc_ssh" else wlc_cli_sim.c9800_outputs
     platform = wlc_cli.PLATFORMS[device_type][0]
@@ -150,6 +208,119 @@ def test_any_output_gives_a_result_or_a_parse_error_never_an_exception(device_ty
     assert all(e.reason == "parse" and e.collector == f"wlc.{kind}" for e in result.errors)
     if kind != "system":
         assert (result.wlc is None) == bool(result.errors)
+    if kind.startswith("radios") and result.wlc is not None:
+        # understood, or the release does not have the command: the Ethernet MAC, said so
+        assert result.ap_key == ("ethernet" if wlc_cli._rejected(text) else "radio")
+
+
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(-10, 30), st.sampled_from(["", "*"]), st.integers(1, 233))
+def test_aireos_power_and_channel_columns(level, levels, dbm, star, channel):
+    assert wlc_cli.radio_power(f"{star}{level}/{levels} ({dbm} dBm)") == (float(dbm), "dBm")
+    assert wlc_cli.radio_power(f"{level}({star})") == wlc_cli.radio_power(f"{star}{level}/{levels}") == (level, "level")
+    assert wlc_cli.radio_power("N/A") == (None, "") and wlc_cli.radio_channel("N/A") is None
+    assert wlc_cli.radio_channel(f"{channel}{star}") == wlc_cli.radio_channel(f"({channel},{channel + 4}){star}")
+    assert wlc_cli.radio_channel(f"{star}{channel}") == channel
+
+
+RADIO_LISTS_8_10 = """
+Member RRM Information
+AP Name                          MAC Address       Slot Admin    Oper        Channel            TxPower       BSS Color
+-------------------------------- ----------------- ---- -------- ----------- ------------------ ------------- ----------
+ap-hall-01                       00:3a:a0:00:01:10  1   ENABLED  UP          (52,56)*           *3/7 (17 dBm) N/A
+ap-hall-02                       00:3a:a0:00:01:20  1   ENABLED  DOWN        100                *1/7 (23 dBm) N/A
+ap-hall-03                       00:3a:a0:00:01:30  2   DISABLED DOWN        N/A                N/A           N/A
+ap-hall-04                       00:3a:a0:00:01:40  0   ENABLED  UP          (36,40,44,48)*     *8/8 (-1 dBm) 12
+"""
+RADIO_LISTS_OLDER = """Member RRM Information
+AP Name             MAC Address        Slot   Admin   Oper      Channel            TxPower
+------------------  -----------------  ----   -----   -------   ----------------   ------------
+ap-hall-01          00:3a:a0:00:01:10  0      ENABLED UP        11*                2(*)
+ap-hall-02          00:3a:a0:00:01:20  0      ENABLED UP        *6                 1
+"""
+
+
+def test_aireos_radio_lists_of_8_10_and_older_releases():
+    """The columns real releases print: 8.10 adds BSS Color and the dBm beside the level; older ones print the level."""
+    macs = {f"00:3a:a0:00:01:{n}0" for n in range(1, 5)}
+    rows = wlc_cli.parse_rows("cisco_wlc_ssh", "show advanced 802.11a summary", RADIO_LISTS_8_10)
+    assert _got_radios(wlc_cli.radios_from_rows(rows, "5GHz", macs)) == [
+        ("00:3a:a0:00:01:10", 1, "5GHz", 52, 17.0, "dBm", "up"),
+        ("00:3a:a0:00:01:20", 1, "5GHz", 100, 23.0, "dBm", "down"),
+        ("00:3a:a0:00:01:30", 2, "5GHz", None, None, "", "down"),
+        ("00:3a:a0:00:01:40", 0, "5GHz", 36, -1.0, "dBm", "up"),  # a dual-band (XOR) slot 0 in 5 GHz
+    ]
+    rows = wlc_cli.parse_rows("cisco_wlc_ssh", "show advanced 802.11b summary", RADIO_LISTS_OLDER)
+    assert _got_radios(wlc_cli.radios_from_rows(rows, "2.4GHz", macs)) == [
+        ("00:3a:a0:00:01:10", 0, "2.4GHz", 11, 2.0, "level", "up"),
+        ("00:3a:a0:00:01:20", 0, "2.4GHz", 6, 1.0, "level", "up"),
+    ]
+    assert wlc_cli.radio_macs_from_rows(rows) == {
+        "ap-hall-01": {"00:3a:a0:00:01:10"},
+        "ap-hall-02": {"00:3a:a0:00:01:20"},
+    }
+
+
+SNAP = wlc_cli_sim.Snapshot(
+    "1.3.6.1.4.1.9.1.1279",
+    "AIR-CT5520-K9",
+    [
+        wlc_cli_sim.SimAp(
+            f"00:3a:a0:00:00:0{n}",
+            f"ap-{n}",
+            "Building A 1",
+            "AIR-AP3802I-E-K9",
+            "",
+            f"127.0.0.{n}",
+            True,
+            n,
+            (wlc_cli_sim.SimRadio(0, 1, 6, 1, True), wlc_cli_sim.SimRadio(1, 2, 36, 2, True)),
+        )
+        for n in (1, 2, 3)
+    ],
+    {1: "CityWiFi"},
+    6,
+    60,
+)
+
+
+def test_aireos_without_the_radio_lists_keys_by_the_ethernet_mac_and_says_so_once(caplog):
+    rejected = "\nIncorrect usage. Use the '?' or <TAB> key to list commands.\n\n"
+    outputs = _aireos(SNAP, radios_b=rejected, radios_a=rejected)
+    with caplog.at_level(logging.WARNING, logger="collectors.wlc.cli"):
+        results = []
+        for _ in range(3):
+            result = wlc_cli.WlcCliResult(host="127.0.0.1", port=22, device_type="cisco_wlc_ssh", name="wlc-old")
+            wlc_cli.interpret("cisco_wlc_ssh", outputs, result, lambda *e, errors=result.errors: errors.append(e))
+            results.append(result)
+    for result in results:
+        assert result.errors == [] and result.ap_key == "ethernet" and result.wlc.radios == ()
+        assert [a.mac for a in result.wlc.aps] == [wlc_cli_sim._ethernet_mac(a.mac) for a in SNAP.aps]
+    said = [r.getMessage() for r in caplog.records if "Ethernet MAC" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("wlc-old: ") and "show advanced 802.11b summary" in said[0]
+    # the radio lists understood: the base radio MAC; one not understood: no AP list rather than other keys
+    assert wlc_cli.assemble("cisco_wlc_ssh", _aireos(SNAP)).wlc.aps[0].mac == "00:3a:a0:00:00:01"
+    broken = wlc_cli.assemble("cisco_wlc_ssh", _aireos(SNAP, radios_a=GARBAGE))
+    assert broken.wlc is None and [(e.collector, e.reason) for e in broken.errors] == [("wlc.radios_a", "parse")]
+    empty = wlc_cli.assemble("cisco_wlc_ssh", _aireos(SNAP, radios_b=""))
+    assert empty.wlc is None and [e.collector for e in empty.errors] == ["wlc.radios_b"]
+
+
+def test_an_ap_in_no_radio_list_keeps_its_ethernet_mac_and_is_logged_once(caplog):
+    lists = wlc_cli_sim.aireos_outputs(SNAP, "wlc-x")
+    without_ap_2 = {
+        kind: "".join(line + "\n" for line in lists[command].splitlines() if not line.startswith("ap-2 "))
+        for kind, command in wlc_cli.COMMANDS["cisco_wlc_ssh"]
+        if kind.startswith("radios")
+    }
+    with caplog.at_level(logging.WARNING, logger="collectors.wlc.cli"):
+        for _ in range(2):
+            result = wlc_cli.assemble("cisco_wlc_ssh", _aireos(SNAP, **without_ap_2))
+    assert result.errors == [] and result.ap_key == "radio"
+    assert [a.mac for a in result.wlc.aps] == sorted(
+        ["00:3a:a0:00:00:01", wlc_cli_sim._ethernet_mac("00:3a:a0:00:00:02"), "00:3a:a0:00:00:03"]
+    )
+    assert {r.ap_mac for r in result.wlc.radios} == {"00:3a:a0:00:00:01", "00:3a:a0:00:00:03"}
+    assert len([r for r in caplog.records if "'ap-2' is in no radio list" in r.getMessage()]) == 1
 
 
 def test_an_empty_controller_is_an_answer_and_garbage_is_not():
@@ -208,7 +379,7 @@ def test_the_same_controller_over_snmp_and_over_ssh_gives_the_same_aps_and_wlans
             ssh = wlc_cli.collect("127.0.0.1", dev.port, device_type, CREDS, label=model.hostname)
         assert ssh.errors == [], ssh.errors
         fields = lambda aps: sorted((a.mac, a.name, a.model, a.ip, a.location, a.status) for a in aps)  # noqa: E731
-        assert fields(ssh.wlc.aps) == fields(up), device_type
+        assert fields(ssh.wlc.aps) == fields(up), device_type  # the same keys: the base radio MAC
         assert [(w.wlan_id, w.ssid) for w in ssh.wlc.wlans] == [(w.wlan_id, w.ssid) for w in snmp.wlc.wlans]
         assert ssh.system.name == snmp.system.name == model.hostname
         if device_type == "cisco_wlc_ssh":
@@ -217,10 +388,26 @@ def test_the_same_controller_over_snmp_and_over_ssh_gives_the_same_aps_and_wlans
             assert ssh.system.object_id == snmp.system.object_id
             assert ssh.ap_clients == {a.mac: per_ap.get(a.mac, 0) for a in up}
             assert ssh.wlc.reported_client_count == len(snmp.wlc.clients)
+            # the radios of the joined APs, as SNMP has them, less what the CLI does not print
+            joined = {a.mac for a in up}
+            assert _got_radios(ssh.wlc.radios) == _got_radios(r for r in snmp.wlc.radios if r.ap_mac in joined)
+            assert len(ssh.wlc.radios) == 2 * len(up) and {r.tx_power_unit for r in ssh.wlc.radios} == {"level"}
+            assert {"show advanced 802.11b summary", "show advanced 802.11a summary"} <= set(dev.commands)
             # AireOS's own login: User:/Password: on the shell, then paging off, as netmiko's driver does it
             assert dev.commands[0] == "config paging disable"
         else:
             assert ssh.wlc.profile == "c9800"
+
+
+def test_an_aireos_release_without_the_radio_lists_over_ssh_gives_the_ethernet_macs(tmp_path):
+    model = _model()
+    with FakeDevice(wlc_cli_sim.aireos_device(model, USER, PASSWORD, radio_lists=False)) as dev:
+        ssh = wlc_cli.collect("127.0.0.1", dev.port, "cisco_wlc_ssh", CREDS, label="wlc-old-release")
+    assert ssh.errors == [] and ssh.ap_key == "ethernet" and ssh.wlc.radios == ()
+    snmp = _snmp_read(model, tmp_path)
+    radio_macs = {a.mac for a in snmp.wlc.aps if a.status == "up"}
+    assert {a.mac for a in ssh.wlc.aps} == {wlc_cli_sim._ethernet_mac(m) for m in radio_macs}
+    assert not radio_macs & {a.mac for a in ssh.wlc.aps}
 
 
 def test_aireos_refuses_a_wrong_password_on_its_second_login(tmp_path):
@@ -306,6 +493,14 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
     for ap in aps:
         by_controller.setdefault(ap["controller"], []).append(ap)
     assert len(by_controller["wlc-aireos"]) == len(by_controller["wlc-9800"]) == 35  # 36 APs, one not joined
+    # stored under the base radio MACs, as SNMP, RADIUS's Called-Station-Id and MAC mappings know them
+    radio_macs = {":".join(f"{b:02x}" for b in mac) for mac, _, _ in aireos.aps()}
+    assert {ap["mac"] for ap in by_controller["wlc-aireos"]} <= radio_macs
+    radios = store.conn.execute(
+        "SELECT count(*), count(DISTINCT ap_mac) FROM ap_radios r JOIN devices d ON d.id = r.controller_id "
+        "WHERE d.hostname = 'wlc-aireos'"
+    ).fetchone()
+    assert tuple(radios) == (70, 35)
     assert {ap["site"] for ap in by_controller["wlc-aireos"]} == set(SITES)
     assert all(ap["status"] == "up" for ap in aps)
     assert "wlc-dead" not in by_controller

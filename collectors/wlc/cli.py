@@ -3,25 +3,31 @@
 Cisco AireOS (netmiko ``cisco_wlc_ssh``) and the Catalyst 9800 (IOS-XE,
 ``cisco_xe`` or ``cisco_ios``). The commands are the ones every controller
 engineer types, parsed with ntc-templates' TextFSM templates. netmon keeps
-two of its own beside this module (``templates/``): the 9800's ``show wlan
-summary``, which ntc-templates lacks, and the 9800's ``show ap summary``,
-since ntc-templates' reads a 17.9+ location such as "Building A 1" as the
-country, address and state columns:
+three of its own beside this module (``templates/``): the 9800's ``show wlan
+summary`` and AireOS's ``show advanced 802.11a|b summary``, which ntc-templates
+lacks, and the 9800's ``show ap summary``, since ntc-templates' reads a 17.9+
+location such as "Building A 1" as the country, address and state columns:
 
 ========  ======================  =================================  ==========================
 platform  system                  access points                      WLANs
 ========  ======================  =================================  ==========================
-AireOS    ``show sysinfo``,       ``show ap summary``                ``show wlan summary``
-          ``show inventory``
+AireOS    ``show sysinfo``,       ``show ap summary``,               ``show wlan summary``
+          ``show inventory``      ``show advanced 802.11b summary``,
+                                  ``show advanced 802.11a summary``
 9800      ``show version``        ``show ap summary``                ``show wlan summary``
 ========  ======================  =================================  ==========================
 
 What maps onto :class:`~collectors.wlc.observations.WlcResult`, and how it differs from SNMP:
 
-- APs are keyed as the SNMP profiles key them, by the base radio MAC, where the
-  CLI prints it (the 9800's ``Radio MAC``). AireOS's summary prints only the
-  Ethernet MAC, which is then the key: a controller moved between SNMP and SSH
-  sees its APs under new keys once (the old rows go ``gone``).
+- APs are keyed as the SNMP profiles, RADIUS (Called-Station-Id) and the AP-to-site
+  mappings key them, by the base radio MAC. The 9800's summary prints it (``Radio MAC``,
+  beside the ``Ethernet MAC``). AireOS's summary prints only the Ethernet MAC: the radio
+  MAC comes from the ``show advanced 802.11a|b summary`` lists (every radio of every
+  joined AP, with its AP's name and base radio MAC), joined on the AP name. A release
+  that rejects those commands has its APs keyed by the Ethernet MAC instead, logged once
+  per controller (:attr:`WlcCliResult.ap_key` says which); so does an AP missing from
+  both lists (logged once per AP). Output of them that is not understood is an error and
+  gives no AP list at all, rather than the APs under other keys for a poll.
 - A listed AP has joined the controller: status ``up`` (the 9800's ``State``
   column is mapped when it says otherwise). The CLI does not list APs that are
   down, so, as with SNMP's missing rows, the store marks them ``gone``.
@@ -30,7 +36,10 @@ What maps onto :class:`~collectors.wlc.observations.WlcResult`, and how it diffe
   ``Clients`` column is returned beside the result (:attr:`WlcCliResult.ap_clients`),
   since WlcResult has no field for a per-AP count without a radio slot; the
   controller's own total (``Number of Active Clients``) is ``reported_client_count``.
-- No radios: channel, power and per-radio clients need one command per band.
+- Radios (AireOS): slot, band (the command's), channel (the primary one), transmit power
+  (dBm where the release prints it, ``*4/8 (14 dBm)``, else the Cisco power level) and
+  operational status; no per-radio clients or channel utilisation. The 9800: none yet
+  (``show ap dot11 24ghz|5ghz summary`` would give them).
 - System: AireOS's ``System Up Time`` has seconds, so the device's uptime (and
   reboot detection) works as with SNMP; IOS-XE's ``show version`` uptime is in
   minutes, too coarse to tell a reboot from rounding, so it is left out.
@@ -60,7 +69,7 @@ from collectors import cli as ssh
 from collectors import cli_parsers
 from collectors.observations import CollectorError, SystemInfo
 from collectors.wlc import core
-from collectors.wlc.observations import AccessPoint, Wlan, WlcResult
+from collectors.wlc.observations import AccessPoint, Radio, Wlan, WlcResult
 from netmon.secrets import SshCredentials
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,8 @@ COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("system", "show sysinfo"),
         ("model", "show inventory"),
         ("aps", "show ap summary"),
+        ("radios_b", "show advanced 802.11b summary"),
+        ("radios_a", "show advanced 802.11a summary"),
         ("wlans", "show wlan summary"),
     ),
     "cisco_ios": (
@@ -88,12 +99,23 @@ COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("wlans", "show wlan summary"),
     ),
 }
+RADIO_TEMPLATE = "cisco_wlc_ssh_show_advanced_802.11_summary.textfsm"  # the same columns for both bands
 # (platform, command) -> a template of netmon's own, where ntc-templates has none
 # (the 9800's AP summary has one in ntc-templates, but it misreads 17.9+ output: see the template's comment)
 OWN_TEMPLATES = {
     ("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm",
     ("cisco_ios", "show ap summary"): TEMPLATES / "cisco_ios_show_ap_summary.textfsm",
+    ("cisco_wlc_ssh", "show advanced 802.11b summary"): TEMPLATES / RADIO_TEMPLATE,
+    ("cisco_wlc_ssh", "show advanced 802.11a summary"): TEMPLATES / RADIO_TEMPLATE,
 }
+RADIO_BANDS = {"radios_b": "2.4GHz", "radios_a": "5GHz"}  # AireOS has no 6 GHz; a 5 GHz XOR slot 0 is in 802.11a's
+# AireOS's answer to a command its release does not have (cli_parsers.device_error knows the IOS ones)
+_AIREOS_REJECTED = re.compile(r"^\s*Incorrect (usage|input)\b.*$", re.I | re.M)
+_RADIO_HEADER = re.compile(r"^\s*(Member\s+RRM\s+Information|AP\s+Name\s+MAC\s+Address)\b", re.I | re.M)
+# Controllers (and their APs) whose Ethernet-MAC fallback was logged: said once, not at every poll.
+# A bounded memory of log lines only; nothing it holds changes a result.
+_FALLBACK_LOGGED: set[tuple[str, str]] = set()
+_FALLBACK_LOGGED_MAX = 10_000
 REQUIRED = ("aps", "wlans")  # without these there is no Wi-Fi answer
 
 # 9800 "State" (and AireOS variants that print one) -> AccessPoint.status
@@ -125,6 +147,7 @@ class WlcCliResult:
     system: SystemInfo | None = None
     wlc: WlcResult | None = None
     ap_clients: dict[str, int] = field(default_factory=dict)  # AP MAC -> clients, where the CLI counts them
+    ap_key: str = "radio"  # "radio": APs keyed by their base radio MAC; "ethernet": the release lacks the lists
     errors: list[CollectorError] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     duration: float = 0.0
@@ -186,20 +209,30 @@ def ap_status(state: str) -> str:
     return AP_STATES.get(state.strip().lower(), "unknown")
 
 
-def aps_from_rows(rows: list[dict]) -> tuple[list[AccessPoint], dict[str, int]]:
+def aps_from_rows(
+    rows: list[dict], radio_macs: dict[str, str] | None = None, ethernet_keyed: list[str] | None = None
+) -> tuple[list[AccessPoint], dict[str, int]]:
     """``show ap summary`` rows (AireOS or IOS-XE template) -> APs, and clients per AP MAC where printed.
 
+    The key is the row's radio MAC (the 9800's), else the base radio MAC that ``radio_macs``
+    (AP name -> MAC, from the radio lists) gives, else the Ethernet MAC; the names of the APs
+    keyed by their Ethernet MAC while ``radio_macs`` was given are appended to ``ethernet_keyed``.
     An AP without a readable MAC is kept (with ``mac=""``) for the caller to judge: the
     store keys APs by MAC, so :func:`interpret` leaves such rows out."""
     aps, clients = [], {}
     for row in rows:
-        mac = _mac(_s(row, "radio_mac")) or _mac(_s(row, "mac_address"))
-        if not (mac or _s(row, "ap_name")):
+        name = _s(row, "ap_name")
+        mac = _mac(_s(row, "radio_mac")) or _mac((radio_macs or {}).get(name, ""))
+        if not mac:
+            mac = _mac(_s(row, "mac_address"))
+            if radio_macs is not None and mac and ethernet_keyed is not None:
+                ethernet_keyed.append(name)
+        if not (mac or name):
             continue
         aps.append(
             AccessPoint(
                 mac=mac,
-                name=_s(row, "ap_name"),
+                name=name,
                 model=_s(row, "ap_model"),
                 ip=_ip(_s(row, "ip_address")),
                 location=_s(row, "location"),
@@ -209,6 +242,64 @@ def aps_from_rows(rows: list[dict]) -> tuple[list[AccessPoint], dict[str, int]]:
         if mac and _s(row, "clients").isdigit():
             clients[mac] = int(_s(row, "clients"))
     return aps, clients
+
+
+_FIRST_NUMBER = re.compile(r"\d+")
+_DBM = re.compile(r"\(\s*(-?\d+)\s*dBm\s*\)", re.I)
+_LEVEL = re.compile(r"^\*?\s*(\d+)\b")
+RADIO_OPER = {"up": "up", "down": "down"}
+
+
+def radio_channel(text: str) -> int | None:
+    """``36*``, ``(157,161)*`` (the primary channel first), ``*11`` -> the channel; ``N/A`` -> None."""
+    match = _FIRST_NUMBER.search(text or "")
+    return int(match.group(0)) if match else None
+
+
+def radio_power(text: str) -> tuple[float | None, str]:
+    """AireOS's TxPower column -> (power, unit): ``*4/8 (14 dBm)`` -> (14.0, "dBm"); ``1(*)``,
+    ``*3/8`` -> (level, "level"), level 1 the strongest; ``N/A`` -> (None, "")."""
+    match = _DBM.search(text or "")
+    if match:
+        return float(match.group(1)), "dBm"
+    match = _LEVEL.match((text or "").strip())
+    return (float(match.group(1)), "level") if match else (None, "")
+
+
+def radio_macs_from_rows(rows: list[dict]) -> dict[str, set[str]]:
+    """AireOS radio list rows -> AP name -> its base radio MAC(s) (more than one: a name the join cannot use)."""
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        mac, name = _mac(_s(row, "mac_address")), _s(row, "ap_name")
+        if mac and name:
+            out.setdefault(name, set()).add(mac)
+    return out
+
+
+def radios_from_rows(rows: list[dict], band: str, ap_macs: set[str]) -> list[Radio]:
+    """AireOS ``show advanced 802.11a|b summary`` rows -> the radios of the APs in ``ap_macs``.
+
+    The CLI gives no per-radio client count or channel utilisation (``None``)."""
+    out = []
+    for row in rows:
+        mac, slot = _mac(_s(row, "mac_address")), _s(row, "slot")
+        if mac not in ap_macs or not slot.isdigit():
+            continue
+        power, unit = radio_power(_s(row, "tx_power"))
+        out.append(
+            Radio(
+                ap_mac=mac,
+                slot=int(slot),
+                band=band,
+                channel=radio_channel(_s(row, "channel")),
+                tx_power=power,
+                tx_power_unit=unit,
+                clients=None,
+                utilization_ratio=None,
+                status=RADIO_OPER.get(_s(row, "oper").lower(), "unknown"),
+            )
+        )
+    return out
 
 
 _ARUBA_UPTIME = re.compile(r"(\d+)([dhms])")
@@ -326,18 +417,44 @@ def assemble(device_type: str, outputs: dict[str, str]) -> WlcCliResult:
     return result
 
 
+def _rejected(raw: str) -> str | None:
+    """The controller's "no such command" line (IOS-XE's ``% Invalid input``, AireOS's ``Incorrect usage``)."""
+    match = _AIREOS_REJECTED.search(raw or "")
+    return cli_parsers.device_error(raw) or (match.group(0).strip()[:160] if match else None)
+
+
+def _log_once(result: WlcCliResult, ap_name: str, message: str, *args) -> None:
+    where = result.name or f"{result.host}:{result.port}"
+    if (where, ap_name) in _FALLBACK_LOGGED:
+        return
+    if len(_FALLBACK_LOGGED) >= _FALLBACK_LOGGED_MAX:
+        _FALLBACK_LOGGED.clear()
+    _FALLBACK_LOGGED.add((where, ap_name))
+    log.warning("%s: " + message, where, *args)
+
+
 def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, fail: Callable) -> None:
     platform, profile = PLATFORMS[device_type]
     commands = dict(COMMANDS[platform])
+    radio_kinds = [kind for kind in RADIO_BANDS if kind in commands]
     rows: dict[str, list[dict]] = {}
+    rejected: set[str] = set()  # radio lists this release does not have
     for kind, raw in outputs.items():
         command = commands[kind]
         try:
             rows[kind] = parse_rows(platform, command, raw)
         except cli_parsers.CliParseError as exc:
-            error = cli_parsers.device_error(raw)
+            error = _rejected(raw)
+            if error and kind in radio_kinds:
+                rejected.add(kind)
+                continue
             why = f"the device rejected the command: {error}" if error else f"output not understood ({exc})"
             fail(f"{name}.{kind}", "parse", f"{command}: {why}")
+            continue
+        if kind in radio_kinds and not rows[kind] and not _RADIO_HEADER.search(raw):
+            lines = len([line for line in raw.splitlines() if line.strip()])
+            fail(f"{name}.{kind}", "parse", f"{command}: nothing recognisable in the output ({lines} lines)")
+            rows.pop(kind)
     model, client_total = "", None
     if "system" in rows:
         if platform == "cisco_wlc_ssh":
@@ -354,7 +471,23 @@ def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, f
             fail(f"{name}.system", "parse", f"{commands['system']}: nothing recognisable in the output")
     if "model" in rows:
         model = model_from_inventory(rows["model"])
-    aps, per_ap = aps_from_rows(rows.get("aps", []))
+    radio_macs: dict[str, str] | None = None
+    if radio_kinds and rejected.issuperset(radio_kinds):
+        result.ap_key = "ethernet"
+        _log_once(
+            result, "", "the controller has no %s: its APs are keyed by their Ethernet MAC, not the base radio MAC "
+            "SNMP and RADIUS use", " or ".join(repr(commands[k]) for k in radio_kinds),
+        )  # fmt: skip
+    elif radio_kinds:
+        by_name: dict[str, set[str]] = {}
+        for kind in radio_kinds:
+            for ap_name, macs in radio_macs_from_rows(rows.get(kind, [])).items():
+                by_name.setdefault(ap_name, set()).update(macs)
+        radio_macs = {ap_name: next(iter(macs)) for ap_name, macs in by_name.items() if len(macs) == 1}
+    ethernet_keyed: list[str] = []
+    aps, per_ap = aps_from_rows(rows.get("aps", []), radio_macs, ethernet_keyed)
+    for ap_name in ethernet_keyed:
+        _log_once(result, ap_name, "AP %r is in no radio list: keyed by its Ethernet MAC", ap_name)
     aps = [ap for ap in aps if ap.mac]  # the store keys APs by MAC
     wlans = wlans_from_rows(rows.get("wlans", []))
     for kind, found in (("aps", aps), ("wlans", wlans)):
@@ -363,11 +496,20 @@ def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, f
             lines = len([line for line in (raw or "").splitlines() if line.strip()])
             fail(f"{name}.{kind}", "parse", f"{commands[kind]}: nothing recognisable in the output ({lines} lines)")
             rows.pop(kind)
-    if all(kind in rows for kind in REQUIRED):
+    radios: dict[tuple[str, int], Radio] = {}
+    ap_macs = {ap.mac for ap in aps}
+    for kind in radio_kinds:
+        for radio in radios_from_rows(rows.get(kind, []), RADIO_BANDS[kind], ap_macs):
+            radios.setdefault((radio.ap_mac, radio.slot), radio)
+    # A radio list that failed (not understood, not run) leaves the keys unknown: no AP list rather than
+    # the APs under other MACs for a poll. One the release does not have is not needed.
+    required = [*REQUIRED, *(kind for kind in radio_kinds if kind not in rejected)]
+    if all(kind in rows for kind in required):
         result.wlc = core.result(
             profile,
             model,
             aps=aps,
+            radios=radios.values(),
             wlans=wlans,
             reported_ap_count=reported_ap_count(outputs.get("aps", "")),
             reported_client_count=client_total,

@@ -85,7 +85,9 @@ def _aruba_expected(row: dict) -> tuple:
 
 
 def _cisco_expected(row: dict) -> tuple:
-    # The key is the base radio MAC where the controller prints it (9800), else the Ethernet MAC (AireOS).
+    # The key is the base radio MAC where the summary prints it (9800). AireOS's summary alone gives the Ethernet
+    # MAC: the collector joins the radio lists (show advanced 802.11a|b summary) on the AP name for the radio
+    # MAC, which no fixture here has; aps_from_rows without them falls back to the Ethernet MAC, as checked here.
     mac = _digits(row["radio_mac"]) or _digits(row["mac_address"])
     state = row.get("state", "")
     return (row["ap_name"], mac, row["ap_model"], row["ip_address"], row["location"].strip(), state)
