@@ -72,6 +72,25 @@ def test_the_unit_tests_catch_an_optic_alert_on_a_down_port(tmp_path):
     assert r.returncode != 0 and "on sw-b Te1/1/1" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
+def test_the_unit_tests_tell_last_week_from_yesterday(tmp_path):
+    """The client-collapse tests bite: with yesterday as the baseline the rule fails them both ways."""
+    promtool = require_tool("promtool")
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    alerts = rules / "netmon-alerts.yml"
+    text = alerts.read_text()
+    weakened = text.replace("offset 6d23h30m", "offset 23h30m")
+    assert weakened.count("offset 23h30m") == 2 and "6d23h30m" not in weakened
+    alerts.write_text(weakened)
+    tests = rules / "tests" / "wifi_clients.yml"
+    r = subprocess.run([promtool, "test", "rules", str(tests)], capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    exp, _, got = out.partition("got:")
+    assert 'controller="wlc-weekly"' in exp and 'controller="wlc-weekly"' not in got, out  # missed
+    assert 'controller="wlc-daily"' in got and 'controller="wlc-daily"' not in exp, out  # paged wrongly
+
+
 def test_every_alert_is_documented_and_tested_both_ways():
     runbooks = RUNBOOKS.read_text()
     headings = re.findall(r"^#+ (.+)$", runbooks, re.M)
