@@ -170,9 +170,14 @@ def _ap_down(site, ap) -> dict:
     return _alert("NetmonAPDown", severity="warning", controller="wlc-city", device="wlc-city", site=site, ap=ap)
 
 
+def _accounting_silent(controller, site) -> dict:
+    """A NAS declared under its controller's hostname: the rule gives it the controller's device and site."""
+    return _alert("NetmonRadiusAccountingSilent", severity="warning", nas=controller, device=controller, site=site)
+
+
 # (alert, suppressed?) for four situations at once, on different sites and devices:
 # hall is cut off; sw-park does not answer (its site still does); an optic on sw-lake is under its alarm;
-# a fibre lake - river is down with both ends up.
+# a fibre lake - river is down with both ends up. A controller's accounting falls silent at each.
 SCENARIO = [
     (_alert("NetmonSiteDown", severity="critical", site="hall", a_site="hall", b_site="hall"), False),
     (_device_down("sw-hall", "hall"), True),
@@ -190,6 +195,9 @@ SCENARIO = [
     (_optic("NetmonOpticRxLowWarning", "sw-lake", "lake", "Te1/1/1"), True),
     (_optic("NetmonOpticRxLowWarning", "sw-lake", "lake", "Te1/1/2"), False),
     (_link("sw-lake", "lake", "sw-river", "river"), False),
+    (_accounting_silent("wlc-hall", "hall"), True),
+    (_accounting_silent("sw-park", "park"), True),
+    (_accounting_silent("wlc-lake", "lake"), False),
 ]
 
 
