@@ -368,6 +368,12 @@ class StoreCollector(Collector):
             "Unix time when the collector last succeeded against the device.",
             labels=["device", "collector"],
         )
+        attempted = GaugeMetricFamily(
+            "netmon_collector_last_run_timestamp_seconds",
+            "Unix time when the collector last ran against the device, successfully or not (a collector that "
+            "never succeeded has this and no last success).",
+            labels=["device", "collector"],
+        )
         interval = GaugeMetricFamily(
             "netmon_collector_interval_seconds",
             "How often the collector is meant to succeed against the device (netmon's configuration).",
@@ -375,6 +381,7 @@ class StoreCollector(Collector):
         )
         for c in store.collector_states():
             duration.add_metric([c["hostname"], c["collector"]], c["duration"])
+            attempted.add_metric([c["hostname"], c["collector"]], c["last_run"])
             if c["last_success"] is not None:
                 success.add_metric([c["hostname"], c["collector"]], c["last_success"])
             every = self.config.collector_interval(c["collector"], c["device_interval"]) if self.config else None
@@ -395,7 +402,7 @@ class StoreCollector(Collector):
         )
         for reason, count in sorted(store.snmp_drop_counts().items()):
             dropped.add_metric([reason], float(count))
-        yield from (duration, success, interval, errors, dropped)
+        yield from (duration, attempted, success, interval, errors, dropped)
 
 
 def registry(

@@ -42,6 +42,7 @@ EXPECTED = {
     "netmon_collector_duration_seconds",
     "netmon_collector_errors",
     "netmon_last_success_timestamp_seconds",
+    "netmon_collector_last_run_timestamp_seconds",
     "netmon_collector_interval_seconds",
     "netmon_snmp_dropped_packets",
     "netmon_optic_rx_power_dbm",
@@ -83,7 +84,7 @@ def exposition(tmp_path):
         OpticReading("Gi1/0/1", 1, 0, "bias", 0.0061, {}, "Bias"),
         OpticReading("Gi1/0/1", 1, 0, "voltage", 3.29, {"low_alarm": 2.97}, "Vcc"),
     ]
-    runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1)]
+    runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1), CollectorRun("lldp", 0.2, "timeout")]
     store.record_poll(dev, 120.0, sysinfo(13000), ifs, runs, dropped={"malformed": 1}, optics=optics)
     cfg = Config(interval=30, optics_interval=300, topology_interval=0)
     return generate_latest(registry(tmp_path / "n.db", process_metrics=False, config=cfg)).decode()
@@ -94,6 +95,15 @@ def test_collector_intervals_follow_the_configuration(exposition):
     every = {s.labels["collector"]: s.value for s in families["netmon_collector_interval_seconds"].samples}
     # cdp is switched off (topology_interval 0): no interval, so it is never judged stale.
     assert every == {"system": 30.0, "interfaces": 30.0, "optics": 300.0}
+
+
+def test_a_collector_that_never_succeeded_still_shows_its_runs(exposition):
+    """NetmonCollectorStale needs to see a collector that has run and never succeeded (no last success)."""
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    ran = {s.labels["collector"]: s.value for s in families["netmon_collector_last_run_timestamp_seconds"].samples}
+    ok = {s.labels["collector"] for s in families["netmon_last_success_timestamp_seconds"].samples}
+    assert ran["lldp"] == 120.0 and "lldp" not in ok
+    assert ran["optics"] == 120.0 and "optics" in ok
 
 
 def test_a_slow_collector_is_never_due_more_often_than_the_poll_it_rides_on():
