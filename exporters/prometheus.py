@@ -219,7 +219,8 @@ class StoreCollector(Collector):
         labels = ["a_device", "a_port", "a_site", "b_device", "b_port", "b_site"]
         up = GaugeMetricFamily(
             "netmon_link_up",
-            "1 when both ends of an inter-site link (seen by LLDP/CDP) are oper up; 0 when either is not.",
+            "1 when both ends of an inter-site link (seen by LLDP/CDP) are oper up; 0 when either is not. A fibre "
+            "port's neighbour outside the inventory: b_device is its announced name, b_site empty, a_port's state.",
             labels=labels,
         )
         length = GaugeMetricFamily(
@@ -228,13 +229,21 @@ class StoreCollector(Collector):
             labels=labels,
         )
         seen = set()
+        # Ports with a transceiver (DOM readings): a neighbour outside the inventory seen on one is a fibre uplink
+        # (a provider's or another operator's router) whose loss matters as much as an inter-site fibre's.
+        fibre = {(r["hostname"], r["ifname"]) for r in store.optic_states()}
         for link in store.links():
-            if link["b_device"] is None or link["a_site"] == link["b_site"]:
-                continue  # not a known device, or not between sites
-            ends = sorted(
-                [(link["a_device"], link["a_port"], link["a_site"]), (link["b_device"], link["b_port"], link["b_site"])]
-            )
-            key = tuple(x for end in ends for x in end)
+            if link["b_device"] is None:
+                if (link["a_device"], link["a_port"]) not in fibre:
+                    continue  # a copper neighbour outside the inventory: a server, a phone, a lab laptop
+                name = link["b_name"].strip() or link["b_chassis_id"] or link["b_address"]
+                key = (link["a_device"], link["a_port"], link["a_site"], name, link["b_port"], "")  # b_site "": outside
+            elif link["a_site"] == link["b_site"]:
+                continue  # not between sites
+            else:
+                a_end = (link["a_device"], link["a_port"], link["a_site"])
+                ends = sorted([a_end, (link["b_device"], link["b_port"], link["b_site"])])
+                key = tuple(x for end in ends for x in end)
             if key in seen:
                 continue  # each fibre once, whichever end reported it
             seen.add(key)

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.observations import OpticReading
+from collectors.observations import Neighbor, OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
 from netmon.config import Config
@@ -104,6 +104,36 @@ def test_a_collector_that_never_succeeded_still_shows_its_runs(exposition):
     ok = {s.labels["collector"] for s in families["netmon_last_success_timestamp_seconds"].samples}
     assert ran["lldp"] == 120.0 and "lldp" not in ok
     assert ran["optics"] == 120.0 and "optics" in ok
+
+
+def test_a_fibre_uplink_to_a_device_outside_the_inventory_has_a_link_series(tmp_path):
+    """An optic port whose LLDP neighbour netmon does not poll (a provider's router): its loss can alert."""
+    store, dev = make_store(tmp_path / "n.db")
+    optics = [OpticReading("Gi1/0/1", 1, 0, "rx_power", -7.5, {"low_warning": -18.0}, "Rx")]
+    neighbors = [
+        Neighbor("lldp", "Gi1/0/1", "isp-edge-1", "xe-0/0/1"),  # fibre: exported with the neighbour's name
+        Neighbor("lldp", "Gi1/0/2", "desk-phone", "port 1"),  # copper neighbour outside the inventory: not a link
+    ]
+
+    def links():
+        text = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        return [(s.labels, s.value) for s in families["netmon_link_up"].samples]
+
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1), iface(2)], [*OK, CollectorRun("optics", 0.1)],
+                      optics=optics, neighbors=neighbors)  # fmt: skip
+    uplink = {
+        "a_device": "sw1",
+        "a_port": "Gi1/0/1",
+        "a_site": "hall",
+        "b_device": "isp-edge-1",
+        "b_port": "xe-0/0/1",
+        "b_site": "",
+    }
+    assert links() == [(uplink, 1.0)]  # b_site empty: the far end is outside the inventory
+    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, oper=2), iface(2)], OK, neighbors=neighbors)
+    assert links() == [(uplink, 0.0)]
+    store.close()
 
 
 def test_a_slow_collector_is_never_due_more_often_than_the_poll_it_rides_on():
