@@ -293,13 +293,25 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
 
 
 def test_metrics_reference_lists_exactly_what_is_exposed(exposition):
+    """docs/metrics.md names every family the exporter exposes and nothing else, with its type and label names."""
     import re
 
     from tests.conftest import ROOT
 
     doc = (ROOT / "docs" / "metrics.md").read_text()
-    documented = set(re.findall(r"^\| `(netmon_[a-z_]+)` \|", doc, flags=re.M))
-    exposed = set()
+    rows = re.findall(r"^\| `(netmon_[a-z_]+)` \|([^|]*)\|([^|]*)\|([^|]*)\|", doc, flags=re.M)
+    documented = {
+        name: (kind.strip(), {x.strip() for x in labels.split(",")} - {"", "none", "—"})
+        for name, kind, _unit, labels in rows
+    }
+    exposed = {}
     for family in text_string_to_metric_families(exposition):
-        exposed.add(family.name + "_total" if family.type == "counter" else family.name)
-    assert documented == exposed
+        labels = {label for sample in family.samples for label in sample.labels}
+        exposed[family.name + "_total" if family.type == "counter" else family.name] = (family.type, labels)
+    assert set(documented) == set(exposed)
+    for name, (kind, labels) in exposed.items():
+        assert documented[name][0] == kind, (name, documented[name][0], kind)
+        if labels:  # a family without samples in this store shows no labels to compare
+            assert documented[name][1] == labels, (name, sorted(documented[name][1]), sorted(labels))
+    with_samples = sum(1 for _, labels in exposed.values() if labels)
+    assert with_samples >= 20  # the comparison of label names covers most families, not a vacuous few
