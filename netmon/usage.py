@@ -568,7 +568,7 @@ def fetch(conn, lo: float, hi: float, lookback: float, has_radius: bool) -> list
     if not has_radius:
         return rows  # controller sessions alone never join: a visit is one session
     for _ in range(MAX_WIDEN):
-        na, nb = _reach(rows, a, b)
+        na, nb = _reach(rows, lo, hi)
         if na >= a and nb <= b:
             return rows
         if na < a:

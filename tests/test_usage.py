@@ -542,3 +542,16 @@ def test_a_clientless_radius_session_joins_one_device_of_its_user():
         ("c1", 100.0, 200.0, "w"),
         ("c2", 150.0, 400.0, "rw"),  # 120 s with c2 against 50 s with c1
     ]
+
+
+def test_the_read_window_widens_only_for_visits_touching_the_day(store):
+    """Overlapping controller sessions never join each other: a chain of them across weeks must not drag the
+    whole chain into one day's read (only a visit touching the day widens the window)."""
+    for k in range(-100, 100):  # one client's 6-hour sessions every 5 hours, for about 40 days
+        add_wifi(store, "c1", at(5 * k), at(5 * k + 6))
+    add_radius(store, "c2", at(9), at(10), key="r")
+    lo, hi = usage.day_window(DAY, UTC)
+    conn = store.conn
+    rows = usage.fetch(conn, lo, hi, usage._longest(conn, True), True)
+    assert len(rows) <= 12  # the day's sessions and those near it, not 200
+    assert usage._reach(rows, lo, hi)[0] >= lo - usage.MARGIN - 6 * 3600
