@@ -219,7 +219,8 @@ class StoreCollector(Collector):
         labels = ["a_device", "a_port", "a_site", "b_device", "b_port", "b_site"]
         up = GaugeMetricFamily(
             "netmon_link_up",
-            "1 when both ends of an inter-site link (seen by LLDP/CDP) are oper up; 0 when either is not.",
+            "1 when both ends of an inter-site link (seen by LLDP/CDP) are oper up; 0 when either is not. A fibre "
+            "port's neighbour outside the inventory: b_device is its announced name, b_site empty, a_port's state.",
             labels=labels,
         )
         length = GaugeMetricFamily(
@@ -228,13 +229,21 @@ class StoreCollector(Collector):
             labels=labels,
         )
         seen = set()
+        # Ports with a transceiver (DOM readings): a neighbour outside the inventory seen on one is a fibre uplink
+        # (a provider's or another operator's router) whose loss matters as much as an inter-site fibre's.
+        fibre = {(r["hostname"], r["ifname"]) for r in store.optic_states()}
         for link in store.links():
-            if link["b_device"] is None or link["a_site"] == link["b_site"]:
-                continue  # not a known device, or not between sites
-            ends = sorted(
-                [(link["a_device"], link["a_port"], link["a_site"]), (link["b_device"], link["b_port"], link["b_site"])]
-            )
-            key = tuple(x for end in ends for x in end)
+            if link["b_device"] is None:
+                if (link["a_device"], link["a_port"]) not in fibre:
+                    continue  # a copper neighbour outside the inventory: a server, a phone, a lab laptop
+                name = link["b_name"].strip() or link["b_chassis_id"] or link["b_address"]
+                key = (link["a_device"], link["a_port"], link["a_site"], name, link["b_port"], "")  # b_site "": outside
+            elif link["a_site"] == link["b_site"]:
+                continue  # not between sites
+            else:
+                a_end = (link["a_device"], link["a_port"], link["a_site"])
+                ends = sorted([a_end, (link["b_device"], link["b_port"], link["b_site"])])
+                key = tuple(x for end in ends for x in end)
             if key in seen:
                 continue  # each fibre once, whichever end reported it
             seen.add(key)
@@ -374,6 +383,12 @@ class StoreCollector(Collector):
             "Unix time when the collector last succeeded against the device.",
             labels=["device", "collector"],
         )
+        attempted = GaugeMetricFamily(
+            "netmon_collector_last_run_timestamp_seconds",
+            "Unix time when the collector last ran against the device, successfully or not (a collector that "
+            "never succeeded has this and no last success).",
+            labels=["device", "collector"],
+        )
         interval = GaugeMetricFamily(
             "netmon_collector_interval_seconds",
             "How often the collector is meant to succeed against the device (netmon's configuration).",
@@ -381,6 +396,7 @@ class StoreCollector(Collector):
         )
         for c in store.collector_states():
             duration.add_metric([c["hostname"], c["collector"]], c["duration"])
+            attempted.add_metric([c["hostname"], c["collector"]], c["last_run"])
             if c["last_success"] is not None:
                 success.add_metric([c["hostname"], c["collector"]], c["last_success"])
             every = self.config.collector_interval(c["collector"], c["device_interval"]) if self.config else None
@@ -401,7 +417,7 @@ class StoreCollector(Collector):
         )
         for reason, count in sorted(store.snmp_drop_counts().items()):
             dropped.add_metric([reason], float(count))
-        yield from (duration, success, interval, errors, dropped)
+        yield from (duration, attempted, success, interval, errors, dropped)
 
 
 def registry(

@@ -11,6 +11,11 @@ and by RADIUS accounting (``radius_sessions``, when that table exists) at
 the same time, at the same site when both know it, is one visit: its time
 is the union of both sessions' intervals, its bytes the larger of the two
 sources' totals. Sessions from one source alone are visits of their own.
+A RADIUS session without a client (no Calling-Station-Id) stands for the
+device of its user: it joins the controller sessions of that user (the one
+device it overlaps longest). Joins are transitive and may reach outside the
+day; :func:`fetch` reads until they stop growing, so a day's rows do not
+depend on the range rebuilt.
 
 Per day and group a visit counts:
 - as a session on the day it starts (summing days gives the period's sessions);
@@ -29,6 +34,7 @@ are final and never rebuilt.
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import time
 from collections import Counter, defaultdict
@@ -46,11 +52,16 @@ from netmon import hll
 if TYPE_CHECKING:
     from netmon.store import Store
 
+log = logging.getLogger(__name__)
+
 UNASSIGNED = "(no site)"
 UNKNOWN_REALM = "(unknown)"
-# Sessions this far outside the day are read too, so a visit joined across midnight is joined the same
-# way on both days.
+# Sessions this far outside the day are read in the first round (:func:`fetch` widens further when a visit
+# reaches beyond): most visits joined across midnight are then complete without a second query.
 MARGIN = 6 * 3600.0
+# Rounds of widening the read window: each one adds at least a session to a visit touching the day, so only a
+# pathological chain of ever-overlapping sessions reaches it (it is logged).
+MAX_WIDEN = 64
 # Days read and replaced per transaction: a week of a city's sessions is a few tens of thousands of rows.
 CHUNK_DAYS = 7
 
@@ -267,7 +278,60 @@ def _overlap(a: Row, b: Row) -> bool:
     return a[5] <= b[6] and b[5] <= a[6]
 
 
+def _clientless(r: Row) -> bool:
+    """A RADIUS session without Calling-Station-Id: its key fell back to the user pseudonym (another namespace)."""
+    return r[0] == "r" and r[10] is not None and r[1] == r[10]
+
+
+def _joins(w: Row, r: Row) -> bool:
+    """A controller session ``w`` and a RADIUS session ``r`` are one visit: the same device (or, RADIUS knowing
+    no device, the same user the controller saw), overlapping in time, at the same site when both know it."""
+    if w[1] != r[1] and not (_clientless(r) and w[10] == r[10]):
+        return False
+    return _overlap(w, r)
+
+
+def _one_device(rows: list[Row], partners: list[int], r: Row) -> list[int]:
+    """A clientless RADIUS session is one device: of the user's devices it overlaps, the one it overlaps longest
+    (ties: the smallest key), so a user's laptop and phone do not become one visit through it."""
+    time: dict[str, float] = defaultdict(float)
+    for i in partners:
+        time[rows[i][1]] += min(rows[i][6], r[6]) - max(rows[i][5], r[5])
+    device = min(time, key=lambda k: (-time[k], k))
+    return [i for i in partners if rows[i][1] == device]
+
+
+def families(rows: Iterable[Row]) -> dict[str, str]:
+    """Client key -> the key of the rows it may join with: clients whose controller sessions carry the user of a
+    clientless RADIUS session are one family with it (keys absent from the result are families of their own)."""
+    rows = list(rows)
+    anon = {r[10] for r in rows if _clientless(r)}
+    if not anon:
+        return {}
+    parent: dict[str, str] = {}
+
+    def root(k: str) -> str:
+        while parent.get(k, k) != k:
+            k = parent[k]
+        return k
+
+    for r in rows:
+        if r[0] == "w" and r[10] in anon:
+            a, b = root(r[1]), root(r[10])
+            if a != b:
+                parent[a] = b
+    return {k: root(k) for k in list(parent)} | {u: root(u) for u in anon}
+
+
+def _order(r: Row) -> tuple:
+    """Rows of a visit in time order, fully ordered: what the visit takes from "the first" row must not depend
+    on the order the store returned them in (another rebuild range reads them in another order)."""
+    return (r[5], r[6], r[0], r[1], r[2], r[3], -1 if r[4] is None else r[4], r[7], r[8], r[9] or "", r[10] or "")
+
+
 def _visit(rows: list[Row], site_names: dict[int, str]) -> Visit:
+    if len(rows) > 1:
+        rows = sorted(rows, key=_order)
     wifi = [r for r in rows if r[0] == "w"]
     radius = [r for r in rows if r[0] == "r"]
     lead = max(wifi or radius, key=lambda r: r[6] - r[5])  # the controller's view of site, SSID and AP first
@@ -300,27 +364,36 @@ def _find(parent: list[int], i: int) -> int:
 
 
 def merge_visits(rows: Iterable[Row], site_names: dict[int, str]) -> list[Visit]:
-    """Join each client's controller and RADIUS sessions that overlap (same site when both know it) into visits."""
-    by_client: dict[str, list[Row]] = defaultdict(list)
+    """Join controller and RADIUS sessions into visits (:func:`_joins`, transitively)."""
+    return [_visit(g, site_names) for g in components(rows)]
+
+
+def components(rows: Iterable[Row]) -> list[list[Row]]:
+    """The rows grouped into visits: connected components of the :func:`_joins` relation."""
+    rows = list(rows)
+    fam = families(rows)
+    by_family: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
-        by_client[r[1]].append(r)
-    visits = []
-    for client_rows in by_client.values():
-        if len({r[0] for r in client_rows}) < 2:
-            visits.extend(_visit([r], site_names) for r in client_rows)
+        by_family[fam.get(r[1], r[1])].append(r)
+    out: list[list[Row]] = []
+    for family_rows in by_family.values():
+        if len({r[0] for r in family_rows}) < 2:
+            out.extend([r] for r in family_rows)
             continue
-        parent = list(range(len(client_rows)))
-        for i, a in enumerate(client_rows):
-            if a[0] != "w":
+        parent = list(range(len(family_rows)))
+        for j, b in enumerate(family_rows):
+            if b[0] != "r":
                 continue
-            for j, b in enumerate(client_rows):
-                if b[0] == "r" and _overlap(a, b):
-                    parent[_find(parent, i)] = _find(parent, j)
+            partners = [i for i, a in enumerate(family_rows) if a[0] == "w" and _joins(a, b)]
+            if len(partners) > 1 and _clientless(b):
+                partners = _one_device(family_rows, partners, b)
+            for i in partners:
+                parent[_find(parent, i)] = _find(parent, j)
         groups: dict[int, list[Row]] = defaultdict(list)
-        for i, r in enumerate(client_rows):
+        for i, r in enumerate(family_rows):
             groups[_find(parent, i)].append(r)
-        visits.extend(_visit(g, site_names) for g in groups.values())
-    return visits
+        out.extend(groups.values())
+    return out
 
 
 # -- one day --------------------------------------------------------------------
@@ -454,23 +527,58 @@ def _longest(conn, has_radius: bool) -> float:
     return float(span)
 
 
-def fetch(conn, lo: float, hi: float, lookback: float, has_radius: bool) -> list[Row]:
-    """Both sources' sessions overlapping [lo - MARGIN, hi + MARGIN]."""
-    a, b = lo - MARGIN, hi + MARGIN
+def _overlapping(conn, where: str, args: tuple, has_radius: bool) -> list[Row]:
+    """Both sources' sessions matching ``where`` over (start, end) columns named ``s`` and ``e``."""
     rows = conn.execute(
-        "SELECT 'w', client, ssid, ap_mac, site_id, start, coalesce(end, last_seen), bytes_rx + bytes_tx, eduroam, "
-        "realm, user FROM wifi_sessions WHERE start >= ? AND start <= ? AND coalesce(end, last_seen) >= ?",
-        (a - lookback, b, a),
+        "SELECT * FROM (SELECT 'w', client, ssid, ap_mac, site_id, start AS s, coalesce(end, last_seen) AS e, "
+        "bytes_rx + bytes_tx, eduroam, realm, user FROM wifi_sessions) WHERE " + where,
+        args,
     ).fetchall()
     if has_radius:
         rows += conn.execute(
-            "SELECT 'r', coalesce(client, user, nas || ':' || session_key), coalesce(ssid, ''), "
-            "coalesce(ap_mac, ''), site_id, start, max(start, coalesce(stop, last_update, start)), "
+            "SELECT * FROM (SELECT 'r', coalesce(client, user, nas || ':' || session_key), coalesce(ssid, ''), "
+            "coalesce(ap_mac, ''), site_id, start AS s, max(start, coalesce(stop, last_update, start)) AS e, "
             "coalesce(input_octets, 0) + coalesce(output_octets, 0), coalesce(eduroam, 0), realm, user "
-            "FROM radius_sessions WHERE start >= ? AND start <= ? AND coalesce(stop, last_update, start) >= ?",
-            (a - lookback, b, a),
+            "FROM radius_sessions) WHERE " + where,
+            args,
         ).fetchall()
     return [tuple(r) for r in rows]
+
+
+def _reach(rows: list[Row], lo: float, hi: float) -> tuple[float, float]:
+    """The earliest start and latest end of the visits (as joined from ``rows``) touching [lo, hi]."""
+    a, b = lo, hi
+    for group in components(rows):
+        if any(r[5] <= hi and r[6] >= lo for r in group):
+            a = min(a, min(r[5] for r in group))
+            b = max(b, max(r[6] for r in group))
+    return a, b
+
+
+def fetch(conn, lo: float, hi: float, lookback: float, has_radius: bool) -> list[Row]:
+    """Every session of every visit touching [lo, hi], whatever range is rebuilt.
+
+    A visit can reach beyond the day (a RADIUS session the evening before joining two controller sessions), so
+    the window widens to the reach of the visits touching [lo, hi] until that reach stops growing: every
+    session joining one of them overlaps the window and is read. Each round reads only the new slices.
+    """
+    # SQLite uses the start index only through a literal range on start: ``lookback`` bounds it from below.
+    a, b = lo - MARGIN, hi + MARGIN
+    rows = _overlapping(conn, "s >= ? AND s <= ? AND e >= ?", (a - lookback, b, a), has_radius)
+    if not has_radius:
+        return rows  # controller sessions alone never join: a visit is one session
+    for _ in range(MAX_WIDEN):
+        na, nb = _reach(rows, lo, hi)
+        if na >= a and nb <= b:
+            return rows
+        if na < a:
+            rows += _overlapping(conn, "s >= ? AND s < ? AND e >= ? AND e < ?", (na - lookback, a, na, a), has_radius)
+        if nb > b:
+            rows += _overlapping(conn, "s > ? AND s <= ?", (b, nb), has_radius)
+        a, b = min(a, na), max(b, nb)
+    log.warning("usage: visits still growing after %d widenings of %s..%s; the day may depend on the range",
+                MAX_WIDEN, lo, hi)  # fmt: skip
+    return rows
 
 
 def _sample_peaks(conn, lo: float, hi: float) -> dict[str, tuple[int, float]]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netmon import hll
-from netmon.usage import UNASSIGNED, UNKNOWN_REALM, DayRows, Row, Slots, merge_visits
+from netmon.usage import UNASSIGNED, UNKNOWN_REALM, DayRows, Row, Slots, families, merge_visits
 
 # Keeps one (group, client)'s times apart from the next one's when sorted together: more than a day of seconds.
 _GAP = 200_000.0
@@ -96,9 +96,10 @@ class VisitArrays:
 
 def visit_arrays(rows: list[Row], site_names: dict[int, str], t: Tables) -> VisitArrays:
     """Visits of a chunk's source rows: clients seen by one source only go straight in, others through the merge."""
-    radius = {r[1] for r in rows if r[0] == "r"}
-    both = radius & {r[1] for r in rows if r[0] == "w"} if radius else set()
-    simple = [r for r in rows if r[1] not in both] if both else rows
+    fam = families(rows)
+    radius = {fam.get(r[1], r[1]) for r in rows if r[0] == "r"}
+    both = radius & {fam.get(r[1], r[1]) for r in rows if r[0] == "w"} if radius else set()
+    simple = [r for r in rows if fam.get(r[1], r[1]) not in both] if both else rows
     cols: dict[str, list] = defaultdict(list)
     if simple:
         n = len(simple)
@@ -117,7 +118,7 @@ def visit_arrays(rows: list[Row], site_names: dict[int, str], t: Tables) -> Visi
         cols["who"] = [(r[10] or r[1]) for r in simple]
         cols["first"] = [True] * n
     vid = len(simple)
-    for v in merge_visits([r for r in rows if r[1] in both], site_names) if both else []:
+    for v in merge_visits([r for r in rows if fam.get(r[1], r[1]) in both], site_names) if both else []:
         total = sum(e - s for s, e in v.intervals)
         for k, (s, e) in enumerate(v.intervals):
             for name, value in (

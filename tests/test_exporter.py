@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.observations import OpticReading
+from collectors.observations import Neighbor, OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
 from netmon.config import Config
@@ -42,6 +42,7 @@ EXPECTED = {
     "netmon_collector_duration_seconds",
     "netmon_collector_errors",
     "netmon_last_success_timestamp_seconds",
+    "netmon_collector_last_run_timestamp_seconds",
     "netmon_collector_interval_seconds",
     "netmon_snmp_dropped_packets",
     "netmon_optic_rx_power_dbm",
@@ -84,7 +85,7 @@ def exposition(tmp_path):
         OpticReading("Gi1/0/1", 1, 0, "bias", 0.0061, {}, "Bias"),
         OpticReading("Gi1/0/1", 1, 0, "voltage", 3.29, {"low_alarm": 2.97}, "Vcc"),
     ]
-    runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1)]
+    runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1), CollectorRun("lldp", 0.2, "timeout")]
     store.record_poll(dev, 120.0, sysinfo(13000), ifs, runs, dropped={"malformed": 1}, optics=optics)
     cfg = Config(interval=30, optics_interval=300, topology_interval=0)
     return generate_latest(registry(tmp_path / "n.db", process_metrics=False, config=cfg)).decode()
@@ -95,6 +96,45 @@ def test_collector_intervals_follow_the_configuration(exposition):
     every = {s.labels["collector"]: s.value for s in families["netmon_collector_interval_seconds"].samples}
     # cdp is switched off (topology_interval 0): no interval, so it is never judged stale.
     assert every == {"system": 30.0, "interfaces": 30.0, "optics": 300.0}
+
+
+def test_a_collector_that_never_succeeded_still_shows_its_runs(exposition):
+    """NetmonCollectorStale needs to see a collector that has run and never succeeded (no last success)."""
+    families = {f.name: f for f in text_string_to_metric_families(exposition)}
+    ran = {s.labels["collector"]: s.value for s in families["netmon_collector_last_run_timestamp_seconds"].samples}
+    ok = {s.labels["collector"] for s in families["netmon_last_success_timestamp_seconds"].samples}
+    assert ran["lldp"] == 120.0 and "lldp" not in ok
+    assert ran["optics"] == 120.0 and "optics" in ok
+
+
+def test_a_fibre_uplink_to_a_device_outside_the_inventory_has_a_link_series(tmp_path):
+    """An optic port whose LLDP neighbour netmon does not poll (a provider's router): its loss can alert."""
+    store, dev = make_store(tmp_path / "n.db")
+    optics = [OpticReading("Gi1/0/1", 1, 0, "rx_power", -7.5, {"low_warning": -18.0}, "Rx")]
+    neighbors = [
+        Neighbor("lldp", "Gi1/0/1", "isp-edge-1", "xe-0/0/1"),  # fibre: exported with the neighbour's name
+        Neighbor("lldp", "Gi1/0/2", "desk-phone", "port 1"),  # copper neighbour outside the inventory: not a link
+    ]
+
+    def links():
+        text = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        return [(s.labels, s.value) for s in families["netmon_link_up"].samples]
+
+    store.record_poll(dev, 0.0, sysinfo(1000), [iface(1), iface(2)], [*OK, CollectorRun("optics", 0.1)],
+                      optics=optics, neighbors=neighbors)  # fmt: skip
+    uplink = {
+        "a_device": "sw1",
+        "a_port": "Gi1/0/1",
+        "a_site": "hall",
+        "b_device": "isp-edge-1",
+        "b_port": "xe-0/0/1",
+        "b_site": "",
+    }
+    assert links() == [(uplink, 1.0)]  # b_site empty: the far end is outside the inventory
+    store.record_poll(dev, 60.0, sysinfo(7000), [iface(1, oper=2), iface(2)], OK, neighbors=neighbors)
+    assert links() == [(uplink, 0.0)]
+    store.close()
 
 
 def test_a_slow_collector_is_never_due_more_often_than_the_poll_it_rides_on():
@@ -254,13 +294,25 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
 
 
 def test_metrics_reference_lists_exactly_what_is_exposed(exposition):
+    """docs/metrics.md names every family the exporter exposes and nothing else, with its type and label names."""
     import re
 
     from tests.conftest import ROOT
 
     doc = (ROOT / "docs" / "metrics.md").read_text()
-    documented = set(re.findall(r"^\| `(netmon_[a-z_]+)` \|", doc, flags=re.M))
-    exposed = set()
+    rows = re.findall(r"^\| `(netmon_[a-z_]+)` \|([^|]*)\|([^|]*)\|([^|]*)\|", doc, flags=re.M)
+    documented = {
+        name: (kind.strip(), {x.strip() for x in labels.split(",")} - {"", "none", "—"})
+        for name, kind, _unit, labels in rows
+    }
+    exposed = {}
     for family in text_string_to_metric_families(exposition):
-        exposed.add(family.name + "_total" if family.type == "counter" else family.name)
-    assert documented == exposed
+        labels = {label for sample in family.samples for label in sample.labels}
+        exposed[family.name + "_total" if family.type == "counter" else family.name] = (family.type, labels)
+    assert set(documented) == set(exposed)
+    for name, (kind, labels) in exposed.items():
+        assert documented[name][0] == kind, (name, documented[name][0], kind)
+        if labels:  # a family without samples in this store shows no labels to compare
+            assert documented[name][1] == labels, (name, sorted(documented[name][1]), sorted(labels))
+    with_samples = sum(1 for _, labels in exposed.values() if labels)
+    assert with_samples >= 20  # the comparison of label names covers most families, not a vacuous few

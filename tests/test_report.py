@@ -134,6 +134,8 @@ def test_csv_tables_hold_the_right_numbers(city, tmp_path):
     assert len(t["daily"]) == 7 and len(t["heatmap"]) == 7 * 24
     heat = {(r["weekday"], int(r["hour"])): float(r["average_clients"]) for r in t["heatmap"]}
     assert heat[("Mon", 19)] == 5 and heat[("Mon", 3)] == 0
+    assert heat[("Mon", 20)] == pytest.approx(2.5)  # the arena's five 90-minute sessions: half of 20 o'clock
+    assert heat[("Mon", 10)] == pytest.approx(sum(60 - 5 * i for i in range(12)) / 60)  # 12 start in it, 5 min apart
     realms = {r["realm"]: r for r in t["realms"]}
     assert (int(realms["uni.example"]["sessions"]), int(realms["uni.example"]["unique_users"])) == (14, 2)
     assert int(realms["college.example"]["unique_users"]) == 1
@@ -319,3 +321,31 @@ def test_chromium_sorts_the_site_table(city, tmp_path):
     assert got["site_second_click"] == ["arena-west", "central-library"]
     assert got["sessions_first_click"] == ["161", "35"]  # by number, largest first
     assert got["change_first_click"] == ["+76.9 %", "+0.0 %"]  # 23 library clients against 13, the arena's 5 and 5
+
+
+def test_the_heat_map_counts_a_client_moving_between_sites_once(tmp_path):
+    """A client at the library, then the arena, within one hour: one client connected, not two."""
+    pz = Pseudonymizer(KEY)
+    store = Store(tmp_path / "netmon.db")
+    try:
+        with store.transaction() as c:
+            c.execute("INSERT INTO sites (id, name, kind) VALUES (1, 'central-library', 'library'), "
+                      "(2, 'arena-west', 'arena')")  # fmt: skip
+            c.execute(
+                "INSERT INTO devices (id, hostname, address, site_id, role) VALUES (1, 'wlc', '127.0.0.1', 1, 'wlc')"
+            )
+            for k in range(7):
+                day = FIRST + timedelta(days=k)
+                for site, start in ((1, at(day, 9)), (2, at(day, 9.5))):
+                    c.execute(
+                        "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, "
+                        "end, bytes_rx, bytes_tx, eduroam) VALUES (1, ?, 'CityWiFi', '', ?, ?, ?, ?, 0, 0, 0)",
+                        (pz.mac(client_mac(1)), site, start, start + 1800, start + 1800),
+                    )
+        out = build.write(store, FIRST, LAST, UTC, "csv", tmp_path / "report", threshold=0)
+    finally:
+        store.close()
+    t = read_zip(out)
+    heat = {(r["weekday"], int(r["hour"])): float(r["average_clients"]) for r in t["heatmap"]}
+    assert heat[("Mon", 9)] == pytest.approx(1.0) and heat[("Sun", 9)] == pytest.approx(1.0)
+    assert heat[("Mon", 10)] == 0

@@ -72,6 +72,25 @@ def test_the_unit_tests_catch_an_optic_alert_on_a_down_port(tmp_path):
     assert r.returncode != 0 and "on sw-b Te1/1/1" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
+def test_the_unit_tests_tell_last_week_from_yesterday(tmp_path):
+    """The client-collapse tests bite: with yesterday as the baseline the rule fails them both ways."""
+    promtool = require_tool("promtool")
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    alerts = rules / "netmon-alerts.yml"
+    text = alerts.read_text()
+    weakened = text.replace("offset 6d23h30m", "offset 23h30m")
+    assert weakened.count("offset 23h30m") == 2 and "6d23h30m" not in weakened
+    alerts.write_text(weakened)
+    tests = rules / "tests" / "wifi_clients.yml"
+    r = subprocess.run([promtool, "test", "rules", str(tests)], capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    exp, _, got = out.partition("got:")
+    assert 'controller="wlc-weekly"' in exp and 'controller="wlc-weekly"' not in got, out  # missed
+    assert 'controller="wlc-daily"' in got and 'controller="wlc-daily"' not in exp, out  # paged wrongly
+
+
 def test_every_alert_is_documented_and_tested_both_ways():
     runbooks = RUNBOOKS.read_text()
     headings = re.findall(r"^#+ (.+)$", runbooks, re.M)
@@ -151,9 +170,14 @@ def _ap_down(site, ap) -> dict:
     return _alert("NetmonAPDown", severity="warning", controller="wlc-city", device="wlc-city", site=site, ap=ap)
 
 
+def _accounting_silent(controller, site) -> dict:
+    """A NAS declared under its controller's hostname: the rule gives it the controller's device and site."""
+    return _alert("NetmonRadiusAccountingSilent", severity="warning", nas=controller, device=controller, site=site)
+
+
 # (alert, suppressed?) for four situations at once, on different sites and devices:
 # hall is cut off; sw-park does not answer (its site still does); an optic on sw-lake is under its alarm;
-# a fibre lake - river is down with both ends up.
+# a fibre lake - river is down with both ends up. A controller's accounting falls silent at each.
 SCENARIO = [
     (_alert("NetmonSiteDown", severity="critical", site="hall", a_site="hall", b_site="hall"), False),
     (_device_down("sw-hall", "hall"), True),
@@ -171,6 +195,9 @@ SCENARIO = [
     (_optic("NetmonOpticRxLowWarning", "sw-lake", "lake", "Te1/1/1"), True),
     (_optic("NetmonOpticRxLowWarning", "sw-lake", "lake", "Te1/1/2"), False),
     (_link("sw-lake", "lake", "sw-river", "river"), False),
+    (_accounting_silent("wlc-hall", "hall"), True),
+    (_accounting_silent("sw-park", "park"), True),
+    (_accounting_silent("wlc-lake", "lake"), False),
 ]
 
 

@@ -357,7 +357,8 @@ def test_migration_creates_the_usage_tables(tmp_path):
 
 def _source_row(t: tuple) -> tuple:
     edu = t[2] == "eduroam"
-    return (t[0], t[1], t[2], t[3], t[4], at(t[5] / 4), at((t[5] + t[6]) / 4), t[7], int(edu), t[8] if edu else None,
+    client = t[9] if t[0] == "r" and t[1] == "c4" and t[9] else t[1]  # RADIUS without client id: keyed by its user
+    return (t[0], client, t[2], t[3], t[4], at(t[5] / 4), at((t[5] + t[6]) / 4), t[7], int(edu), t[8] if edu else None,
             t[9])  # fmt: skip
 
 
@@ -418,3 +419,139 @@ def test_array_aggregation_equals_the_definition(rows_):
     same(want.daily, got.daily, rounded=(6,))
     for part in ("site", "realm", "hourly", "ap"):
         same(getattr(want, part), getattr(got, part))
+
+
+# -- a day's rows do not depend on the range rebuilt --------------------------------------------------------
+
+
+def _lab_store() -> Store:
+    s = Store(":memory:")
+    with s.transaction() as c:
+        c.execute("INSERT INTO sites (id, name, kind) VALUES (1, 'central-library', 'library'), (2, 'arena', 'arena')")
+        c.execute(
+            "INSERT INTO devices (id, hostname, address, site_id, role) VALUES (1, 'wlc-1', '127.0.0.1', 1, 'wlc')"
+        )
+    return s
+
+
+def _day_rows(s: Store, day: date) -> dict:
+    out = {}
+    for t in usage.TABLES:
+        cur = s.conn.execute(f"SELECT * FROM {t} WHERE day = ? ORDER BY 1, 2, 3, 4", (day.isoformat(),))
+        out[t] = [tuple(r) for r in cur]
+    return out
+
+
+def _same_rows(a: dict, b: dict) -> None:
+    for t in usage.TABLES:
+        assert len(a[t]) == len(b[t]), (t, a[t], b[t])
+        for x, y in zip(a[t], b[t], strict=True):
+            for n, (u, v) in enumerate(zip(x, y, strict=True)):
+                if t == "usage_daily" and n == 6:  # bytes: rounded sums of fractions, summed in another order
+                    assert abs(u - v) <= 1, (t, x, y)
+                elif isinstance(u, float):
+                    assert u == pytest.approx(v, abs=1e-9), (t, x, y)
+                else:
+                    assert u == v, (t, x, y)
+
+
+sessions_around_a_day = st.lists(
+    st.tuples(
+        st.sampled_from("wr"),
+        st.sampled_from(["c1", "c2", None]),  # None: a RADIUS session without Calling-Station-Id
+        st.sampled_from([None, 1, 2]),
+        st.integers(-40, 60),  # start, hours from DAY's midnight
+        st.integers(0, 20),  # length in hours
+        st.sampled_from(["CityWiFi", "eduroam"]),
+        st.sampled_from([None, "u1", "u2"]),
+        st.integers(0, 1000),
+    ),
+    max_size=14,
+)
+
+
+def _load(s: Store, sessions) -> None:
+    for n, (src, client, site, start, length, ssid, user, nbytes) in enumerate(sessions):
+        if src == "w":
+            add_wifi(s, client or "c3", at(start), at(start + length), site=site, ssid=ssid, rx=nbytes, user=user)
+        else:
+            add_radius(s, client, at(start), at(start + length), site=site, octets=(nbytes, 0), user=user,
+                       ssid=ssid, key=f"k{n}")  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions_around_a_day)
+@example(
+    [  # the review's case: a RADIUS session the day before joins two controller sessions reaching into DAY
+        ("r", "c1", None, -16, 4, "CityWiFi", None, 0),
+        ("w", "c1", 1, -13, 14, "CityWiFi", None, 1000),
+        ("w", "c1", 2, -12, 14, "CityWiFi", None, 1000),
+    ]
+)
+@example(
+    [  # a chain: each link reaches further back than the first read's margin
+        ("w", "c1", 1, 20, 10, "eduroam", "u1", 10),
+        ("r", "c1", None, 12, 9, "eduroam", "u1", 10),
+        ("w", "c1", 1, 4, 9, "eduroam", "u1", 10),
+        ("r", None, None, -4, 9, "eduroam", "u1", 10),
+        ("w", "c1", 2, -12, 9, "eduroam", "u1", 10),
+        ("r", "c1", None, -20, 9, "eduroam", "u1", 10),
+        ("w", "c1", 1, -28, 9, "eduroam", "u1", 10),
+    ]
+)
+def test_a_days_rows_do_not_depend_on_the_range_rebuilt(sessions):
+    """Rebuilding DAY alone, with the day before or with the day after gives the same rows for DAY."""
+    before, after = date(2026, 5, 11), date(2026, 5, 13)
+    got = []
+    for first, last in ((DAY, DAY), (before, DAY), (DAY, after), (before, after)):
+        s = _lab_store()
+        try:
+            _load(s, sessions)
+            usage.rebuild(s, first, last, UTC)
+            got.append(_day_rows(s, DAY))
+        finally:
+            s.close()
+    for other in got[1:]:
+        _same_rows(got[0], other)
+
+
+def test_a_radius_session_without_client_id_merges_with_the_same_users_controller_session(store):
+    # RADIUS without Calling-Station-Id: keyed by the user; the controller's eduroam session carries that user
+    add_wifi(store, "c1", at(9), at(10), ssid="eduroam", rx=500, realm="uni.example", user="u1")
+    add_radius(store, None, at(8.5), at(9.5), octets=(1000, 0), user="u1", realm="uni.example", key="a")
+    # the same user's second device at the same time, overlapping the RADIUS session less: a visit of its own
+    add_wifi(store, "c2", at(9.4), at(11), ssid="eduroam", rx=7, realm="uni.example", user="u1")
+    # another user's RADIUS session without client id: no controller session of that user, counted alone
+    add_radius(store, None, at(12), at(13), octets=(5, 0), user="u2", realm="uni.example", key="b")
+    usage.rebuild(store, DAY, DAY, UTC)
+    edu = daily(store)[("central-library", "eduroam")]
+    assert (edu["sessions"], edu["clients"]) == (3, 3)  # c1 + its RADIUS session once, c2, u2's RADIUS session
+    assert edu["connected_hours"] == pytest.approx(1.5 + 1.6 + 1)
+    assert edu["bytes"] == 1000 + 7 + 5
+    assert edu["eduroam_users"] == 2
+
+
+def test_a_clientless_radius_session_joins_one_device_of_its_user():
+    rows_ = [
+        ("w", "c1", "eduroam", "ap1", 1, 100.0, 200.0, 10, 1, "r.example", "u"),
+        ("w", "c2", "eduroam", "ap1", 1, 180.0, 400.0, 10, 1, "r.example", "u"),
+        ("r", "u", "eduroam", "ap1", None, 150.0, 300.0, 50, 1, "r.example", "u"),  # client key = user: clientless
+    ]
+    visits = sorted(usage.merge_visits(rows_, {1: "lib"}), key=lambda v: v.start)
+    assert [(v.client, v.start, v.end, v.sources) for v in visits] == [
+        ("c1", 100.0, 200.0, "w"),
+        ("c2", 150.0, 400.0, "rw"),  # 120 s with c2 against 50 s with c1
+    ]
+
+
+def test_the_read_window_widens_only_for_visits_touching_the_day(store):
+    """Overlapping controller sessions never join each other: a chain of them across weeks must not drag the
+    whole chain into one day's read (only a visit touching the day widens the window)."""
+    for k in range(-100, 100):  # one client's 6-hour sessions every 5 hours, for about 40 days
+        add_wifi(store, "c1", at(5 * k), at(5 * k + 6))
+    add_radius(store, "c2", at(9), at(10), key="r")
+    lo, hi = usage.day_window(DAY, UTC)
+    conn = store.conn
+    rows = usage.fetch(conn, lo, hi, usage._longest(conn, True), True)
+    assert len(rows) <= 12  # the day's sessions and those near it, not 200
+    assert usage._reach(rows, lo, hi)[0] >= lo - usage.MARGIN - 6 * 3600

@@ -57,7 +57,7 @@ def heat_map(report: Report) -> Figure:
     image = ax.imshow(report.heat, aspect="auto", cmap="YlOrRd", interpolation="nearest", vmin=0)
     ax.set_yticks(range(7), WEEKDAYS)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}:00" for h in range(0, 24, 2)], fontsize=8)
-    ax.set_title("Average clients connected, hour of day x day of week", loc="left", fontsize=11)
+    ax.set_title("Average clients connected at once, hour of day x day of week", loc="left", fontsize=11)
     fig.colorbar(image, ax=ax, label="clients", shrink=0.9)
     return fig
 

@@ -278,18 +278,24 @@ def _sites(report: Report, now: dict, before: dict) -> None:
 
 
 def _heat(report: Report, conn, where: str, args: list) -> None:
-    """Average clients connected in each hour of each weekday (days without data count as zero)."""
+    """Average clients connected at once in each hour of each weekday (days without data count as zero).
+
+    Connected time per hour adds up over sites where distinct clients do not: a client who moves from one site
+    to another within the hour is one client-hour between them, but a distinct client at each.
+    """
     total = np.zeros((7, 24))
-    for day, hour, clients in conn.execute(
-        f"SELECT day, hour, sum(clients) FROM usage_hourly WHERE {where} GROUP BY day, hour", args
+    for day, hour, client_hours in conn.execute(
+        f"SELECT day, hour, sum(connected_hours) FROM usage_hourly WHERE {where} GROUP BY day, hour", args
     ):
-        total[date.fromisoformat(day).weekday(), hour] += clients
+        total[date.fromisoformat(day).weekday(), hour] += client_hours
     counts = Counter((report.first + timedelta(days=k)).weekday() for k in range(report.days))
     per = np.array([counts.get(w, 0) for w in range(7)], dtype=float)[:, None]
     report.heat = np.divide(total, per, out=np.zeros_like(total), where=per > 0)
     table = Table(
         "heatmap", "Hour of day x day of week", ["weekday", "hour", "average_clients"], ["text", "int", "float"],
-        note="Average number of distinct clients connected during each local hour.",
+        note="Average number of clients connected at once during each local hour (connected client-hours per "
+        "hour, so a client moving between sites within the hour counts once), over the period's days of that "
+        "weekday.",
     )  # fmt: skip
     table.rows = [[WEEKDAYS[w], h, float(report.heat[w, h])] for w in range(7) for h in range(24)]
     report.tables["heatmap"] = table
