@@ -824,17 +824,19 @@ def cmd_demo(args) -> int:
         ssh.start()
         controller.start()
         for model in lab.wlc_models():
+            port = lab.wlc_port_of(model.hostname)
+            where = f"udp://127.0.0.1:{port}" if port else f"ssh://127.0.0.1:{lab.wlc_annex_port} (CLI only, no SNMP)"
             print(
-                f"lab: Wi-Fi controller {model.hostname} ({model.kind}) on "
-                f"udp://127.0.0.1:{lab.wlc_port_of(model.hostname)}: "
+                f"lab: Wi-Fi controller {model.hostname} ({model.kind}) on {where}: "
                 f"{len(model.aps())} APs, residents coming and going",
                 file=sys.stderr,
             )
         nas.start()
-        if lab.radius_port:
+        if nas.streams:
+            senders = " and ".join(f"{s.model.hostname} (from {s.source})" for s in nas.streams)
             print(
-                f"lab: wlc-city sends RADIUS accounting for its eduroam visitors to udp://127.0.0.1:{lab.radius_port}"
-                f", and F-Ticks (syslog) to udp://127.0.0.1:{lab.fticks_port}",
+                f"lab: {senders} send RADIUS accounting for their eduroam visitors to "
+                f"udp://127.0.0.1:{lab.radius_port}, and F-Ticks (syslog) to udp://127.0.0.1:{lab.fticks_port}",
                 file=sys.stderr,
             )
         ssh_host = next(d.hostname for d in lab.devices if d.ssh)

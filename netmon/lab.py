@@ -62,7 +62,12 @@ V3_AUTH_KEY = "lab-auth-key-0001"
 V3_PRIV_KEY = "lab-priv-key-0001"
 CISCO_C9300 = "1.3.6.1.4.1.9.1.2494"
 CISCO_ISR4331 = "1.3.6.1.4.1.9.1.2068"
-WLC_CITY, WLC_9800 = "wlc-city", "wlc-9800"
+WLC_CITY, WLC_9800, WLC_ANNEX = "wlc-city", "wlc-9800", "wlc-annex"
+# Each controller's NAS sends accounting from a loopback address of its own (Linux routes all of 127.0.0.0/8 to
+# lo, so binding 127.0.0.2 needs no set-up): the listener tells the controllers apart by source, as in the city.
+RADIUS_SOURCES = {WLC_CITY: "127.0.0.1", WLC_9800: "127.0.0.2"}
+ANNEX_SITES, ANNEX_APS_PER_SITE, ANNEX_PEOPLE = 3, 10, 300
+ANNEX_INTERVAL = 30  # seconds: a controller's CLI is slower and dearer than SNMP, so it is read less often
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class LabDevice:
     legacy: bool = False  # ifTable only, 32-bit counters
     v3: bool = False
     ssh: bool = False  # also answers SSH with a Cisco IOS CLI
+    snmp: bool = True  # False: no SNMP agent at all, read over SSH only (the annex controller)
 
 
 @dataclass
@@ -89,16 +95,23 @@ class Lab:
     wlc_aps_per_site: int = 40
     wlc_people: int = 6000
     wlc_9800_port: int = 0  # wlc-9800, the Catalyst 9800-style controller (0: not in this lab)
-    radius_port: int = 0  # netmon's accounting listener; the controller's NAS sends there (see RadiusNas)
-    radius_secret: str = field(default="", repr=False)
+    wlc_annex_port: int = 0  # wlc-annex, the SSH-only AireOS controller's CLI (TCP; 0: not in this lab)
+    radius_port: int = 0  # netmon's accounting listener; the controllers' NASes send there (see RadiusNas)
+    nas_secrets: dict[str, str] = field(default_factory=dict, repr=False)  # controller hostname -> RADIUS secret
     fticks_port: int = 0  # netmon's F-Ticks syslog listener; the lab's eduroam proxy logs there
 
+    @property
+    def radius_secret(self) -> str:
+        """wlc-city's RADIUS secret (each NAS has its own: :attr:`nas_secrets`)."""
+        return self.nas_secrets.get(WLC_CITY, "")
+
     def wlc_models(self) -> list:
-        """A :class:`~netmon.wlc_sim.ControllerModel` per lab controller: wlc-city first, then wlc-9800.
+        """A :class:`~netmon.wlc_sim.ControllerModel` per lab controller: wlc-city, wlc-9800, wlc-annex.
 
         wlc-city (AireOS) serves every site; wlc-9800 every other site (the second, fourth, ...), as in
-        a migration where the new controller's APs share buildings with the old one's. Each has its own
-        MAC and user name block, so no MAC or user name is seen on both.
+        a migration where the new controller's APs share buildings with the old one's; wlc-annex, a small
+        AireOS controller whose SNMP the city does not allow (read over SSH), the first three sites' annex
+        buildings. Each has its own MAC and user name block, so no MAC or user name is seen on two.
         """
         from netmon.wlc_sim import ControllerModel
 
@@ -118,6 +131,18 @@ class Lab:
                         ap_prefix="ap9k",
                     )
                 )
+            elif device.hostname == WLC_ANNEX:
+                out.append(
+                    ControllerModel(
+                        device.hostname,
+                        names[:ANNEX_SITES],
+                        min(ANNEX_APS_PER_SITE, self.wlc_aps_per_site),
+                        max(1, min(ANNEX_PEOPLE, self.wlc_people // 5)),
+                        seed="annex",
+                        block=2,
+                        ap_prefix="apx",
+                    )
+                )
             else:
                 out.append(ControllerModel(device.hostname, names, self.wlc_aps_per_site, self.wlc_people))
         return out
@@ -128,7 +153,8 @@ class Lab:
         return next(m for m in models if hostname in (None, m.hostname))
 
     def wlc_port_of(self, hostname: str) -> int:
-        return self.wlc_9800_port if hostname == WLC_9800 else self.wlc_port
+        """The UDP port of a controller's SNMP agent (0: none, e.g. wlc-annex, read over SSH only)."""
+        return {WLC_CITY: self.wlc_port, WLC_9800: self.wlc_9800_port}.get(hostname, 0)
 
     @property
     def data_dir(self) -> Path:
@@ -380,11 +406,13 @@ def cli_outputs(dev: LabDevice, k: int, switches: list[LabDevice]) -> dict[str, 
 
 
 class WlcDevice:
-    """The lab's Wi-Fi controller agents (see :mod:`netmon.wlc_sim`): wlc-city and, if built, wlc-9800."""
+    """The lab's Wi-Fi controllers: SNMP agents (see :mod:`netmon.wlc_sim`) for wlc-city and wlc-9800, and
+    wlc-annex's CLI over SSH (see :mod:`netmon.wlc_cli_sim`), each if built."""
 
     def __init__(self, lab: Lab):
         self.lab = lab
         self.agents: list = []
+        self.cli = None  # wlc-annex's fake SSH controller
 
     @property
     def agent(self):
@@ -399,6 +427,12 @@ class WlcDevice:
                 port = self.lab.wlc_port_of(model.hostname)
                 if port:
                     self.agents.append(ControllerAgent(model, port).start())
+                elif model.hostname == WLC_ANNEX and self.lab.wlc_annex_port:
+                    from netmon.ssh_device import FakeDevice
+                    from netmon.wlc_cli_sim import aireos_device
+
+                    behaviour = aireos_device(model, SSH_USER, self.lab.ssh_password)
+                    self.cli = FakeDevice(behaviour, port=self.lab.wlc_annex_port).start()
         except BaseException:
             self.stop()
             raise
@@ -407,6 +441,9 @@ class WlcDevice:
     def stop(self) -> None:
         while self.agents:
             self.agents.pop().stop()
+        if self.cli is not None:
+            self.cli.stop()
+            self.cli = None
 
     def __enter__(self) -> WlcDevice:
         return self.start()
@@ -421,13 +458,21 @@ RADIUS_INTERIM = 30  # seconds between the lab NAS's Interim-Updates (netmon tim
 
 
 def radius_lab_settings(lab: Lab) -> tuple[dict, dict]:
-    """The secrets and configuration entries of the lab's accounting stream (none without a controller)."""
+    """The secrets and configuration entries of the lab's accounting streams (none without a controller).
+
+    Each controller that sends accounting (wlc-city, wlc-9800) is its own RADIUS client: declared under its
+    inventory hostname (the accounting-silent alert joins on it), from its own source address, with its own
+    secret."""
     if not lab.wlc_port:
         return {}, {}
     lab.radius_port = free_udp_port()
-    lab.radius_secret = secrets_mod.token_urlsafe(18)
-    controller = next(d for d in lab.devices if d.role == "wlc")
-    nas = {controller.hostname: {"address": "127.0.0.1", "secret": lab.radius_secret}}
+    nas = {}
+    for controller in (d for d in lab.devices if d.role == "wlc" and d.hostname in RADIUS_SOURCES):
+        lab.nas_secrets[controller.hostname] = secrets_mod.token_urlsafe(18)
+        nas[controller.hostname] = {
+            "address": RADIUS_SOURCES[controller.hostname],
+            "secret": lab.nas_secrets[controller.hostname],
+        }
     lab.fticks_port = free_udp_port()
     settings = {"listen": f"127.0.0.1:{lab.radius_port}", "interim_interval": RADIUS_INTERIM, "timeout_check": 15,
                 "fticks_listen": f"127.0.0.1:{lab.fticks_port}"}  # fmt: skip
@@ -435,26 +480,43 @@ def radius_lab_settings(lab: Lab) -> tuple[dict, dict]:
 
 
 class RadiusNas:
-    """The lab controller's accounting stream to netmon (see :mod:`netmon.radius_sim`)."""
+    """The lab controllers' accounting streams to netmon, one per NAS (see :mod:`netmon.radius_sim`)."""
 
     def __init__(self, lab: Lab, tick: float = 5.0):
         self.lab, self.tick = lab, tick
-        self.stream = None
+        self.streams: list = []
+
+    @property
+    def stream(self):
+        """wlc-city's stream (the first)."""
+        return self.streams[0] if self.streams else None
 
     def start(self) -> RadiusNas:
         from netmon.radius_sim import AccountingStream
 
-        if self.lab.radius_port:
-            self.stream = AccountingStream(
-                self.lab.wlc_model(), ("127.0.0.1", self.lab.radius_port), self.lab.radius_secret.encode(),
-                interim=RADIUS_INTERIM, fticks=("127.0.0.1", self.lab.fticks_port) if self.lab.fticks_port else None,
-            ).start(self.tick)  # fmt: skip
+        if not self.lab.radius_port:
+            return self
+        fticks = ("127.0.0.1", self.lab.fticks_port) if self.lab.fticks_port else None
+        try:
+            for model in self.lab.wlc_models():
+                secret = self.lab.nas_secrets.get(model.hostname)
+                if secret:
+                    self.streams.append(
+                        AccountingStream(
+                            model, ("127.0.0.1", self.lab.radius_port), secret.encode(), interim=RADIUS_INTERIM,
+                            source=RADIUS_SOURCES[model.hostname], fticks=fticks,
+                        ).start(self.tick)
+                    )  # fmt: skip
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
-        if self.stream is not None:
-            self.stream.stop()
-            self.stream = None
+        for stream in self.streams:
+            stream.request_stop()
+        while self.streams:
+            self.streams.pop().stop()
 
 
 class SshDevice:
@@ -608,6 +670,7 @@ def build(
     wlc_aps_per_site: int = 40,
     wlc_people: int = 6000,
     wlc_9800: bool = True,
+    wlc_ssh: bool = True,
 ) -> Lab:
     """Write the lab's data files, inventory, secrets and config under ``root``."""
     root = Path(root).resolve()
@@ -646,6 +709,12 @@ def build(
             # The newer Catalyst 9800 (IOS-XE, CISCO-LWAPP-* MIBs) at every other site, next to wlc-city's APs.
             lab.devices.append(LabDevice(WLC_9800, names[min(1, len(names) - 1)][0], "wlc", 0))
             lab.wlc_9800_port = free_udp_port()
+        if wlc_ssh:
+            # A small AireOS controller whose SNMP is not allowed: netmon reads it over SSH (its CLI) only.
+            lab.devices.append(LabDevice(WLC_ANNEX, names[min(2, len(names) - 1)][0], "wlc", 0, snmp=False))
+            lab.wlc_annex_port = free_tcp_port()
+    if ssh or lab.wlc_annex_port:
+        lab.ssh_password = secrets_mod.token_urlsafe(18)
     if ssh:
         # One switch also answers SSH (the second one: the first is the SNMPv3 one).
         k = 1 if len(switches) > 1 else 0
@@ -653,7 +722,6 @@ def build(
         lab.devices[lab.devices.index(switches[k])] = chosen
         switches[k] = chosen
         lab.ssh_port = free_tcp_port()
-        lab.ssh_password = secrets_mod.token_urlsafe(18)
         lab.cli_outputs = cli_outputs(chosen, k, switches)
     for k, dev in enumerate(lab.devices):
         if dev.role == "wlc":
@@ -676,6 +744,17 @@ def build(
                 "snmp": "lab-v3" if d.v3 else f"lab-{d.hostname}",
                 **({"ssh": "lab-ssh", "platform": "cisco_ios", "ssh_port": lab.ssh_port} if d.ssh else {}),
             }
+            if d.snmp
+            else {
+                "hostname": d.hostname,
+                "address": "127.0.0.1",
+                "site": d.site,
+                "role": d.role,
+                "ssh": "lab-ssh",
+                "platform": "cisco_wlc_ssh",
+                "ssh_port": lab.wlc_annex_port,
+                "interval": max(interval, ANNEX_INTERVAL),
+            }
             for d in lab.devices
         ],
     }
@@ -696,9 +775,11 @@ def build(
         "# Generated by `netmon demo`: the lab city on loopback.\n" + yaml.safe_dump(inventory, sort_keys=False)
     )
     secrets = {
-        "snmp": {f"lab-{d.hostname}": {"version": "2c", "community": d.hostname} for d in lab.devices if not d.v3}
+        "snmp": {
+            f"lab-{d.hostname}": {"version": "2c", "community": d.hostname} for d in lab.devices if d.snmp and not d.v3
+        }
     }
-    if lab.ssh_port:
+    if lab.ssh_password:
         secrets["ssh"] = {"lab-ssh": {"username": SSH_USER, "password": lab.ssh_password}}
     if lab.wlc_port:
         # The key that pseudonymises the lab's simulated residents: new every build, like a rotated key.

@@ -2,7 +2,8 @@
 
 A real controller sends accounting for its 802.1X (eduroam) clients to the
 RADIUS server (Acct-Session-Id in Cisco AireOS's form, which holds the
-client's MAC: ``5c8a1b2e/00:11:22:33:44:55/123``); the lab's is driven by the same model as the simulated SNMP
+client's MAC: ``5c8a1b2e/00:11:22:33:44:55/123``; a Catalyst 9800's is a hex
+counter, ``0000002A``); the lab's is driven by the same model as the simulated SNMP
 controller (:class:`netmon.wlc_sim.ControllerModel`, read-only here), so one
 visit shows up in both sources with the same MAC, AP and times. A session is
 a visitor's stay at one site: Start when the model first shows them there,
@@ -128,6 +129,13 @@ class AccountingStream:
         self.identifier = (self.identifier + 1) % 256
         return codec.encode_request(attrs, self.secret, self.identifier)
 
+    def _session_id(self, mac: tuple[int, ...], now: float) -> str:
+        if getattr(self.model, "kind", "aireos") == "c9800":
+            return f"{self.counter:08X}"  # IOS-XE's: a hex counter, nothing personal in it
+        # Cisco AireOS's: hex, the client's MAC, a counter. Personal data in an id netmon must key sessions
+        # by: the lab's stream checks it is stored only as a hash.
+        return f"{_h(self.model.seed, mac, now) & 0xFFFFFFFF:08x}/{bytes(mac).hex(':')}/{self.counter}"
+
     def accounting_on(self) -> bytes:
         attrs = [(codec.ACCT_STATUS_TYPE, codec.ACCOUNTING_ON), (codec.NAS_IP_ADDRESS, socket.inet_aton(self.source)),
                  (codec.NAS_IDENTIFIER, self.nas_identifier), (codec.ACCT_SESSION_ID, "0")]  # fmt: skip
@@ -150,9 +158,7 @@ class AccountingStream:
                 self.counter += 1
                 person = int.from_bytes(bytes(mac[3:]), "big")
                 s = _Session(
-                    # Cisco AireOS's Acct-Session-Id: hex, the client's MAC, a counter. Personal data in an id
-                    # netmon must key sessions by: the lab's stream checks it is stored only as a hash.
-                    session_id=f"{_h(self.model.seed, mac, now) & 0xFFFFFFFF:08x}/{bytes(mac).hex(':')}/{self.counter}",
+                    session_id=self._session_id(mac, now),
                     site=self.site_of_ap.get(tuple(c["ap"]), -1),
                     start=now,
                     last_interim=now,
@@ -237,6 +243,10 @@ class AccountingStream:
         self._thread = threading.Thread(target=run, name="radius-nas-sim", daemon=True)
         self._thread.start()
         return self
+
+    def request_stop(self) -> None:
+        """Stop sending, without waiting (several streams then end in parallel, not one after another)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()

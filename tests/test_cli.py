@@ -24,6 +24,8 @@ def test_poll_all_and_one(lab, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0].split()[:3] == ["device", "site", "status"]
     assert sum(line.split()[2] == "up" for line in lines[2:]) == len(lab.devices)
+    # every device of the lab, the SSH-only controller too
+    assert {line.split()[0] for line in lines[2:] if line.split()[2] == "up"} >= {"wlc-city", "wlc-9800", "wlc-annex"}
     sw = next(d for d in lab.devices if d.v3)  # the SNMPv3 authPriv switch
     r = run_netmon(*common, "poll", sw.hostname)
     assert r.returncode == 0, r.stderr
@@ -104,8 +106,9 @@ def test_demo_runs_and_serves_metrics(tmp_path):
     try:
         body = ""
         want = 'netmon_device_up{device="sw-city-hall",role="switch",site="city-hall"} 1.0'
+        annex = 'netmon_wifi_ap_up{ap="apx-city-hall-01",controller="wlc-annex",site="city-hall"} 1.0'
         deadline = time.monotonic() + 25
-        while time.monotonic() < deadline and want not in body:
+        while time.monotonic() < deadline and not (want in body and annex in body):
             time.sleep(0.5)
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
@@ -113,11 +116,15 @@ def test_demo_runs_and_serves_metrics(tmp_path):
             except OSError:
                 pass
         assert want in body
+        assert annex in body  # the SSH-only controller's APs, read over its CLI
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert f"metrics at http://127.0.0.1:{port}/metrics" in out
+    lab = [line for line in out.splitlines() if line.startswith("lab: Wi-Fi controller")]
+    assert [line.split()[3] for line in lab] == ["wlc-city", "wlc-9800", "wlc-annex"]
+    assert "(CLI only, no SNMP): 30 APs" in lab[2] and "ssh://127.0.0.1:" in lab[2]
     assert (tmp_path / "lab" / "secrets.yml").stat().st_mode & 0o077 == 0
     # The SNMPv3 keys the lab uses reach neither the database, nor the logs, nor /metrics.
     stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))

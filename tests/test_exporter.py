@@ -253,10 +253,22 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         )
         assert len(headroom) == 8 and all(float(r["value"][1]) > 0 for r in headroom), headroom
         # The lab's Wi-Fi controllers: every AP placed at its site, residents counted per SSID. wlc-city
-        # (AireOS) has 10 APs at every site, wlc-9800 10 more at every other site.
+        # (AireOS) has 10 APs at every site, wlc-9800 10 more at every other site, and wlc-annex (read over
+        # SSH only) 10 at each of the first three sites, less those down (its CLI lists only joined APs).
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _query(prom_port, 'netmon_wifi_ap_up{controller="wlc-annex"}'):
+            time.sleep(1)
         aps = _query(prom_port, "count by (site) (netmon_wifi_ap_up)")
-        expected = {s["name"]: "20" if n % 2 else "10" for n, s in enumerate(lab.sites)}
-        assert {r["metric"]["site"]: r["value"][1] for r in aps} == expected
+        expected = dict.fromkeys((s["name"] for s in lab.sites), 0)
+        for model in lab.wlc_models():
+            ssh_only = not lab.wlc_port_of(model.hostname)
+            for n, (_, name, _) in enumerate(model.aps()):
+                if not (ssh_only and model.ap_down(n)):
+                    expected[next(s for s in model.sites if name.startswith(f"{model.ap_prefix}-{s}-"))] += 1
+        assert {r["metric"]["site"]: int(r["value"][1]) for r in aps} == expected
+        assert expected[lab.sites[1]["name"]] >= 29 and expected[lab.sites[3]["name"]] == 20
+        annex = _query(prom_port, 'count(netmon_wifi_ap_up{controller="wlc-annex"} == 1)')
+        assert int(annex[0]["value"][1]) >= 25
         eduroam = _query(prom_port, 'netmon_wifi_ssid_clients{ssid="eduroam"}')
         assert sorted(r["metric"]["controller"] for r in eduroam) == ["wlc-9800", "wlc-city"]
         assert all(float(r["value"][1]) > 0 for r in eduroam)
@@ -282,7 +294,7 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         for t in range(int(started) - 60, int(time.time()) + 60, int(model.slot)):
             for c in model.clients(float(t)):
                 seen[bytes(c["mac"]).hex()] = c["user"]
-    assert len(lab.wlc_models()) == 2 and len(seen) > 100
+    assert [m.hostname for m in lab.wlc_models()] == ["wlc-city", "wlc-9800", "wlc-annex"] and len(seen) > 100
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")).lower()
     visible = (out + body).lower()
     for mac_hex, user in seen.items():

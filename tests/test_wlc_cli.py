@@ -569,3 +569,76 @@ def test_the_inventory_accepts_an_ssh_only_aireos_controller(tmp_path):
     )
     device = load(path, snmp_profiles=[], ssh_profiles=["noc"]).devices[0]
     assert (device.snmp_profile, device.ssh_profile, device.platform) == (None, "noc", "cisco_wlc_ssh")
+
+
+def test_the_labs_ssh_only_controller_reaches_the_store_through_the_scheduler(tmp_path):
+    """The lab's wlc-annex (AireOS, SSH only, no SNMP) as `netmon run` meets it: the inventory the lab writes, the
+    scheduler's SSH pool, the store (APs at their sites under their base radio MACs), the exporter."""
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    import inventory
+    from exporters.prometheus import registry
+    from netmon import secrets as secrets_mod
+
+    lab = lab_mod.build(tmp_path / "lab", sites=4, ports=4, legacy=False, v3=False, ssh=False, wlc_9800=False)
+    annex = lab.wlc_model(lab_mod.WLC_ANNEX)
+    assert annex.kind == "aireos" and len(annex.sites) == 3 and annex.aps_per_site == 10
+    secrets = secrets_mod.load(lab.secrets_path)
+    inv = inventory.load(lab.inventory_path, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
+    (device,) = [d for d in inv.devices if d.hostname == lab_mod.WLC_ANNEX]
+    assert (device.role, device.snmp_profile, device.platform) == ("wlc", None, "cisco_wlc_ssh")
+    assert device.ssh_port == lab.wlc_annex_port and f"lab-{device.hostname}" not in secrets.snmp
+    store = Store(tmp_path / "n.db")
+    store.import_inventory(Inventory(sites=inv.sites, devices=[device]))
+    cfg = Config(db=tmp_path / "n.db", interval=15, optics_interval=0, hardware_interval=0, topology_interval=0)
+    polls = []
+    record = store.record_wlc
+
+    def spy(controller, at, result, *args, **kwargs):
+        polls.append(result)
+        return record(controller, at, result, *args, **kwargs)
+
+    store.record_wlc = spy
+
+    async def go():
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=0)
+        scheduler.start()
+        try:
+            for _ in range(100):  # at most 10 s
+                if polls:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            scheduler.shutdown()
+            poller.close()
+
+    with lab_mod.WlcDevice(lab) as controllers:
+        asyncio.run(go())
+        assert controllers.cli is not None and controllers.cli.connections >= 1
+    assert polls, "wlc-annex was not polled"
+    assert polls[0].profile == "aireos" and [(w.wlan_id, w.ssid) for w in polls[0].wlans] == [
+        (1, "CityWiFi"), (2, "eduroam")
+    ]  # fmt: skip
+    state = {d["hostname"]: d for d in store.device_states()}[lab_mod.WLC_ANNEX]
+    assert state["up"] == 1
+    aps = store.access_points()
+    # the joined APs (the CLI does not list one that is down), each under its base radio MAC, at its site
+    joined = [(mac, name) for n, (mac, name, _) in enumerate(annex.aps()) if not annex.ap_down(n)]
+    expected = {":".join(f"{b:02x}" for b in mac): name for mac, name in joined}
+    assert {a["mac"]: a["name"] for a in aps} == expected and len(expected) >= 25
+    assert all(a["controller"] == lab_mod.WLC_ANNEX and a["status"] == "up" for a in aps)
+    assert all(a["name"].startswith(f"apx-{a['site']}-") for a in aps)
+    assert {a["site"] for a in aps} == set(annex.sites)
+    radios = store.conn.execute("SELECT count(*) FROM ap_radios").fetchone()[0]
+    assert radios == 2 * len(expected)
+    store.close()
+    text = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    shown = {(s.labels["controller"], s.labels["site"], s.labels["ap"]) for s in families["netmon_wifi_ap_up"].samples}
+    assert shown == {(lab_mod.WLC_ANNEX, a["site"], a["name"]) for a in aps}
+    # The CLI has no client table: nothing of its residents anywhere in the database.
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("n.db*")).lower()
+    for c in annex.clients(time.time()):
+        assert bytes(c["mac"]).hex(":").encode() not in raw and (not c["user"] or c["user"].encode() not in raw)

@@ -164,26 +164,34 @@ def test_getbulk_stays_within_the_pdu_limit_and_ends_the_mib():
 
 def test_the_labs_controllers_never_share_a_mac_or_user_name(tmp_path):
     lab = lab_mod.build(tmp_path, sites=5, ports=4, legacy=False, v3=False, ssh=False, wlc_aps_per_site=6)
-    city, c9k = lab.wlc_models()
-    assert (city.kind, c9k.kind) == ("aireos", "c9800") and lab.wlc_model() is not None
+    city, c9k, annex = lab.wlc_models()
+    assert (city.kind, c9k.kind, annex.kind) == ("aireos", "c9800", "aireos") and lab.wlc_model() is not None
     assert lab.wlc_model().hostname == "wlc-city" and lab.wlc_model("wlc-9800").kind == "c9800"
     assert set(c9k.sites) == {s["name"] for s in lab.sites[1::2]} and len(city.sites) == 5
-    assert not {m for m, *_ in city.aps()} & {m for m, *_ in c9k.aps()}
-    for t in (T0, T0 + 600):
-        a, b = city.clients(t), c9k.clients(t)
-        assert not {c["mac"] for c in a} & {c["mac"] for c in b}
-        assert not {c["user"] for c in a if c["user"]} & {c["user"] for c in b if c["user"]}
+    assert list(annex.sites) == [s["name"] for s in lab.sites[:3]] and annex.aps_per_site == 6
+    models = (city, c9k, annex)
+    for n, a in enumerate(models):
+        for b in models[n + 1 :]:
+            assert not {m for m, *_ in a.aps()} & {m for m, *_ in b.aps()}
+            assert not {name for _, name, _ in a.aps()} & {name for _, name, _ in b.aps()}
+            for t in (T0, T0 + 600):
+                ca, cb = a.clients(t), b.clients(t)
+                assert not {c["mac"] for c in ca} & {c["mac"] for c in cb}
+                assert not {c["user"] for c in ca if c["user"]} & {c["user"] for c in cb if c["user"]}
     wlcs = [d for d in inventory.load(lab.inventory_path).devices if d.role == "wlc"]
-    assert sorted((d.hostname, d.port) for d in wlcs) == sorted(
-        [("wlc-city", lab.wlc_port), ("wlc-9800", lab.wlc_9800_port)]
-    )
-    assert lab.wlc_port != lab.wlc_9800_port
+    assert sorted((d.hostname, d.port, d.snmp_profile, d.ssh_port) for d in wlcs) == sorted(
+        [("wlc-city", lab.wlc_port, "lab-wlc-city", 22), ("wlc-9800", lab.wlc_9800_port, "lab-wlc-9800", 22),
+         ("wlc-annex", 161, None, lab.wlc_annex_port)]  # SSH only: no SNMP profile, its CLI's port
+    )  # fmt: skip
+    assert len({lab.wlc_port, lab.wlc_9800_port, lab.wlc_annex_port}) == 3 and lab.wlc_port_of("wlc-annex") == 0
 
 
-def test_both_lab_controllers_reach_the_store_through_the_scheduler(tmp_path):
+def test_both_lab_snmp_controllers_reach_the_store_through_the_scheduler(tmp_path):
+    # wlc-annex, read over SSH: tests/test_wlc_cli.py
     lab = lab_mod.build(
-        tmp_path, sites=4, ports=4, legacy=False, v3=False, ssh=False, wlc_aps_per_site=6, wlc_people=900
-    )
+        tmp_path, sites=4, ports=4, legacy=False, v3=False, ssh=False, wlc_aps_per_site=6, wlc_people=900,
+        wlc_ssh=False,
+    )  # fmt: skip
     inv = inventory.load(lab.inventory_path)
     store = Store(tmp_path / "n.db")
     store.import_inventory(Inventory(sites=inv.sites, devices=[d for d in inv.devices if d.role == "wlc"]))
