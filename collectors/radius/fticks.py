@@ -30,11 +30,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from collectors.log_limit import LogLimiter
 from collectors.radius.listener import normal_address
 from netmon.privacy import realm_of
 
 log = logging.getLogger(__name__)
-LOG_EVERY = 60.0
 RESULTS = ("OK", "FAIL")
 _FTICKS = re.compile(r"F-TICKS/(?P<federation>[^/#\s]+)/(?P<version>\d[\d.]*)#(?P<body>.*)$")
 _REPEATED = re.compile(r"message repeated (\d+) times: \[\s*F-TICKS/")
@@ -177,7 +177,7 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         self._malformed = 0
         self._dropped = 0
         self._flushing = False
-        self._logged: dict[str, float] = {}
+        self._logged = LogLimiter()  # once a minute per source
         self._allowed: dict[str, bool] = {}
         self.received = 0
         self.dropped = 0  # since start, for tests
@@ -210,12 +210,8 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
 
     def _warn(self, source: str, now: float, message: str, *args) -> None:
         """At most one message a minute per source; the memory of who was logged is pruned as it grows."""
-        if now - self._logged.get(source, -LOG_EVERY) < LOG_EVERY:
-            return
-        if len(self._logged) > 4096:
-            self._logged = {s: t for s, t in self._logged.items() if now - t < LOG_EVERY}
-        self._logged[source] = now
-        log.warning(message + " (at most once a minute per source)", source, *args)
+        if self._logged.allow(source, now):
+            log.warning(message + " (at most once a minute per source)", source, *args)
 
     def datagram_received(self, data: bytes, addr) -> None:
         self.received += 1

@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
+from collectors.log_limit import LogLimiter
 from collectors.radius import codec
 
 log = logging.getLogger(__name__)
 DEDUP_SECONDS = 30.0
 DEDUP_MAX = 200_000
-LOG_EVERY = 60.0
 RECEIVE_BUFFER = 8 << 20  # a failover burst must wait in the kernel, not be dropped by it
 
 
@@ -148,7 +148,7 @@ class AccountingListener(asyncio.DatagramProtocol):
         self._idle = asyncio.Event()
         self._idle.set()
         self._answered: OrderedDict[tuple, tuple[float, bytes | None]] = OrderedDict()
-        self._logged: dict[str, float] = {}
+        self._logged = LogLimiter()  # once a minute per source
         self._retry_after = 0.0  # after a failed commit: wait before the next try
 
     async def start(self, host: str, port: int) -> AccountingListener:
@@ -218,10 +218,7 @@ class AccountingListener(asyncio.DatagramProtocol):
 
     def _drop(self, source: str, kind: str, reason: str, now: float) -> None:
         self._count(kind, reason)
-        if now - self._logged.get(source, -LOG_EVERY) >= LOG_EVERY:
-            if len(self._logged) > 4096:
-                self._logged = {s: t for s, t in self._logged.items() if now - t < LOG_EVERY}
-            self._logged[source] = now
+        if self._logged.allow(source, now):
             log.warning(
                 "RADIUS: dropped a packet from %s: %s (at most one message a minute per source)", source, reason
             )

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from collectors.log_limit import LogLimiter
 from collectors.snmp import ber, usm
 from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
 from collectors.snmp.session import (
@@ -44,8 +45,6 @@ from collectors.snmp.session import (
 )
 
 log = logging.getLogger(__name__)
-LOG_EVERY = 60.0  # seconds between log lines for the same source and drop reason
-LOG_SOURCES = 4096  # forget log times past this many (source, reason) pairs: a spoofed flood must not grow memory
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -107,7 +106,7 @@ class NativeTransport:
         self._salt = self._rng.randrange(0, 2**64)
         self._engines: dict[tuple[str, int], EngineState] = {}
         self._drops: Counter[str] = Counter()
-        self._last_log: dict[tuple[str, str], float] = {}
+        self._logged = LogLimiter()  # once a minute per (source, reason)
 
     async def session(self, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
         try:
@@ -229,12 +228,7 @@ class NativeTransport:
 
     def _drop(self, reason: str, source: tuple[str, int]) -> None:
         self._drops[reason] += 1
-        now = time.monotonic()
-        if len(self._last_log) > LOG_SOURCES:
-            self._last_log.clear()
-        key = (source[0], reason)
-        if now - self._last_log.get(key, -LOG_EVERY) >= LOG_EVERY:
-            self._last_log[key] = now
+        if self._logged.allow((source[0], reason), time.monotonic()):
             log.warning("dropped SNMP packet from %s:%s: %s (logged once a minute per source)", *source, reason)
 
     def take_drops(self) -> dict[str, int]:
