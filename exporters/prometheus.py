@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from netmon.config import Config
+from netmon.config import Config, RadiusSettings
 from netmon.store import Store
 
 # (metric name, store column, help)
@@ -95,10 +95,12 @@ class StoreCollector(Collector):
     collector follows the configuration instead of a copy of it in the rules.
     """
 
-    def __init__(self, db_path: str | Path, config: Config | None = None, top_realms: int = 10):
+    def __init__(self, db_path: str | Path, config: Config | None = None, top_realms: int | None = None):
         self.db_path = Path(db_path)
         self.config = config
-        self.top_realms = top_realms  # eduroam realms with their own series; the rest are summed as 'other'
+        # eduroam realms with their own series; the rest are summed as 'other'
+        radius = (config.radius if config else None) or RadiusSettings()
+        self.top_realms = radius.top_realms if top_realms is None else top_realms
 
     def collect(self) -> Iterator[Metric]:
         store = Store(self.db_path, readonly=True)
@@ -421,7 +423,7 @@ class StoreCollector(Collector):
 
 
 def registry(
-    db_path: str | Path, process_metrics: bool = True, config: Config | None = None, top_realms: int = 10
+    db_path: str | Path, process_metrics: bool = True, config: Config | None = None, top_realms: int | None = None
 ) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
     reg.register(StoreCollector(db_path, config, top_realms))
@@ -431,6 +433,6 @@ def registry(
     return reg
 
 
-def serve(db_path: str | Path, host: str, port: int, config: Config | None = None, top_realms: int = 10):
+def serve(db_path: str | Path, host: str, port: int, config: Config | None = None):
     """Serve ``/metrics`` from a background thread; returns (server, thread)."""
-    return start_http_server(port, addr=host, registry=registry(db_path, config=config, top_realms=top_realms))
+    return start_http_server(port, addr=host, registry=registry(db_path, config=config))

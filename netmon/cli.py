@@ -759,7 +759,7 @@ def run(cfg: config_mod.Config, duration: float | None = None, banner: str = "")
         raise UserError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
     host, port = cfg.listen_host_port
     try:
-        server, _thread = serve(cfg.db, host, port, cfg, top_realms=cfg.radius.top_realms if cfg.radius else 10)
+        server, _thread = serve(cfg.db, host, port, cfg)
     except OSError as exc:
         raise UserError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
     print(

@@ -387,28 +387,29 @@ class Scheduler:
             next_run_time=now + timedelta(seconds=2 * MAINTENANCE_DELAY),
         )
 
-    async def _usage_job(self) -> None:
-        """Through the writer thread, like every other write: a poll's write waits, the polls do not."""
-        loop = asyncio.get_running_loop()
+    async def _on_writer(self, failure: str, fn, *args):
+        """Maintenance through the writer thread, like every other write: a poll's write waits, the polls do not.
+
+        Returns ``fn``'s result, or None when it failed (logged as ``failure``) or the scheduler is stopping.
+        """
         try:
-            done = await loop.run_in_executor(self.writer, usage.recent, self.store, self.config.zone())
-            log.info("usage aggregated for %s (%d sessions read)", ", ".join(done.days), done.source_sessions)
+            return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
         except asyncio.CancelledError:
-            return
+            return None
         except Exception:
-            log.exception("usage aggregation failed")
+            log.exception(failure)
+            return None
+
+    async def _usage_job(self) -> None:
+        done = await self._on_writer("usage aggregation failed", usage.recent, self.store, self.config.zone())
+        if done is not None:
+            log.info("usage aggregated for %s (%d sessions read)", ", ".join(done.days), done.source_sessions)
 
     async def _retention_job(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            done = await loop.run_in_executor(
-                self.writer, retention.prune, self.store, self.config.retention_days, self.config.zone()
-            )
+        cfg = self.config
+        done = await self._on_writer("retention failed", retention.prune, self.store, cfg.retention_days, cfg.zone())
+        if done is not None:
             log.info("retention: kept from %s; deleted %s", done.cutoff_day, done.deleted)
-        except asyncio.CancelledError:
-            return
-        except Exception:
-            log.exception("retention failed")
 
     async def _check_inventory(self) -> None:
         loop = asyncio.get_running_loop()
@@ -423,16 +424,10 @@ class Scheduler:
 
     async def _radius_timeouts(self) -> None:
         """Close accounting sessions that have been silent for 3 x their interim interval."""
-        loop = asyncio.get_running_loop()
-        try:
-            closed = await loop.run_in_executor(
-                self.writer, self.store.close_timed_out_radius, time.time(), self.config.radius.interim_interval
-            )
-        except asyncio.CancelledError:
-            return
-        except Exception:
-            log.exception("RADIUS: could not close timed-out sessions")
-            return
+        closed = await self._on_writer(
+            "RADIUS: could not close timed-out sessions",
+            self.store.close_timed_out_radius, time.time(), self.config.radius.interim_interval,
+        )  # fmt: skip
         if closed:
             log.info("RADIUS: %d sessions timed out (no update for 3 interim intervals)", closed)
 
