@@ -128,16 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     use = sub.add_parser("usage", help="daily Wi-Fi usage aggregates")
     use_sub = use.add_subparsers(title="usage commands", metavar="ACTION")
     rb = use_sub.add_parser("rebuild", help="aggregate sessions into daily usage for local days FROM..TO (idempotent)")
-    rb.add_argument("--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD or 'today'")
-    rb.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, YYYY-MM-DD or 'today'")
+    add_period(rb, "YYYY-MM-DD or 'today'")
     rb.set_defaults(func=cmd_usage_rebuild)
     use.set_defaults(func=lambda a: use.print_help() or EXIT_BAD_INPUT)
 
     rep = sub.add_parser("report", help="reports for planners")
     rep_sub = rep.add_subparsers(title="reports", metavar="REPORT")
     wifi = rep_sub.add_parser("wifi", help="Wi-Fi usage report for a period: HTML, CSV tables (zip) or PDF")
-    wifi.add_argument("--from", dest="first", required=True, metavar="DATE", help="first day, YYYY-MM-DD")
-    wifi.add_argument("--to", dest="last", required=True, metavar="DATE", help="last day, YYYY-MM-DD")
+    add_period(wifi, "YYYY-MM-DD")
     wifi.add_argument("--site", action="append", default=[], help="only this site (repeat for several)")
     wifi.add_argument("--format", choices=("html", "csv", "pdf"), default="html")
     wifi.add_argument("--out", required=True, help="file to write (csv: a .zip of one table per section)")
@@ -207,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- helpers ------------------------------------------------------------------
+
+
+def add_period(parser: argparse.ArgumentParser, spelling: str) -> None:
+    """--from and --to, the first and last local day of a period (both included)."""
+    parser.add_argument("--from", dest="first", required=True, metavar="DATE", help=f"first day, {spelling}")
+    parser.add_argument("--to", dest="last", required=True, metavar="DATE", help=f"last day, {spelling}")
 
 
 def load_config(args, **overrides) -> config_mod.Config:

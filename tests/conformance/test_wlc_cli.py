@@ -24,14 +24,9 @@ import pytest
 import yaml
 
 from collectors.wlc import cli as wlc_cli
-from tests.conformance import FIXTURES, MISSING_REASON
+from tests.conformance import fixture_dir
 
-CLI_FIXTURES = FIXTURES / "cli"
-if not CLI_FIXTURES.is_dir():
-    pytest.skip(
-        MISSING_REASON if not FIXTURES.is_dir() else f"{CLI_FIXTURES} not found: no CLI fixtures to check against",
-        allow_module_level=True,
-    )
+CLI_FIXTURES = fixture_dir("cli")
 
 AP_CASES = sorted(
     [
