@@ -292,12 +292,7 @@ class FakeDevice:
             user = await self._readline(process)
             if user is None:
                 return False
-            process.stdout.write("Password:")
-            process.channel.set_echo(False)
-            try:
-                secret = await self._readline(process)
-            finally:
-                process.channel.set_echo(True)
+            secret = await self._read_secret(process, "Password:")
             if secret is None:
                 return False
             process.stdout.write("\n")
@@ -306,13 +301,17 @@ class FakeDevice:
             process.stdout.write("Login incorrect.\n")
         return False
 
-    async def _enable(self, process: asyncssh.SSHServerProcess) -> bool:
-        process.stdout.write("Password: ")
+    async def _read_secret(self, process: asyncssh.SSHServerProcess, prompt: str) -> str | None:
+        """A password typed at ``prompt``, not echoed (as a device does)."""
+        process.stdout.write(prompt)
         process.channel.set_echo(False)
         try:
-            secret = await self._readline(process)
+            return await self._readline(process)
         finally:
             process.channel.set_echo(True)
+
+    async def _enable(self, process: asyncssh.SSHServerProcess) -> bool:
+        secret = await self._read_secret(process, "Password: ")
         process.stdout.write("\n")
         if secret is not None and secret.strip() == self.behaviour.enable_password:
             return True
