@@ -192,26 +192,17 @@ async def read(session: SnmpSession) -> WlcResult:
             ]
         )
     )
-    aps = []
-    for index in core.rows(cols, AP_NAME, AP_OPER):
-        ap_mac = core.mac(index)
-        if not ap_mac:
-            continue
-        status = ap_status(cols[AP_OPER].get(index), cols[AP_ADMIN].get(index))
-        aps.append(
-            core.access_point(
-                cols,
-                index,
-                ap_mac,
-                status,
-                name=AP_NAME,
-                model=AP_MODEL,
-                serial=AP_SERIAL,
-                ip=AP_IP,
-                location=AP_LOCATION,
-                uptime=LWAPP_AP_UPTIME,
-            )
-        )
+    aps = core.mac_keyed_aps(
+        cols,
+        core.rows(cols, AP_NAME, AP_OPER),
+        lambda index: ap_status(cols[AP_OPER].get(index), cols[AP_ADMIN].get(index)),
+        name=AP_NAME,
+        model=AP_MODEL,
+        serial=AP_SERIAL,
+        ip=AP_IP,
+        location=AP_LOCATION,
+        uptime=LWAPP_AP_UPTIME,
+    )
     found = wlans(cols)
     return core.result(
         name,

@@ -103,26 +103,17 @@ async def read(session: SnmpSession) -> WlcResult:
         )
     )
 
-    aps = []
-    for index in core.rows(cols, LAP_NAME):
-        ap_mac = core.mac(index)
-        if not ap_mac:
-            continue
-        status = ap_status(cols[LAP_ADMIN].get(index), cols[aireos.AP_OPER].get(index))
-        aps.append(
-            core.access_point(
-                cols,
-                index,
-                ap_mac,
-                status,
-                name=LAP_NAME,
-                model=aireos.AP_MODEL,
-                serial=aireos.AP_SERIAL,
-                ip=LAP_ADDRESS,
-                location=LAP_LOCATION,
-                uptime=LAP_UPTIME,
-            )
-        )
+    aps = core.mac_keyed_aps(
+        cols,
+        core.rows(cols, LAP_NAME),
+        lambda index: ap_status(cols[LAP_ADMIN].get(index), cols[aireos.AP_OPER].get(index)),
+        name=LAP_NAME,
+        model=aireos.AP_MODEL,
+        serial=aireos.AP_SERIAL,
+        ip=LAP_ADDRESS,
+        location=LAP_LOCATION,
+        uptime=LAP_UPTIME,
+    )
 
     wlans = []
     wlan_of_profile: dict[str, int] = {}

@@ -7,7 +7,7 @@ levels) are kept free of SNMP so they can be tested on their own.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from collectors.snmp.session import OID, SnmpError, SnmpSession
 from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
@@ -142,6 +142,21 @@ def access_point(
         status=status,
         uptime_seconds=seconds_from_ticks(cols[uptime].get(index)),
     )
+
+
+def mac_keyed_aps(
+    cols: dict[OID, dict[OID, object]], indexes: Iterable[OID], status_of: Callable[[OID], str], **columns: OID
+) -> list[AccessPoint]:
+    """The APs of a table indexed by the AP's MAC (Cisco's base radio MAC); a row whose index is not one is skipped.
+
+    ``columns`` name the column of each field, as :func:`access_point` takes them.
+    """
+    out = []
+    for index in indexes:
+        ap_mac = mac(index)
+        if ap_mac:
+            out.append(access_point(cols, index, ap_mac, status_of(index), **columns))
+    return out
 
 
 def rows(columns: dict[OID, dict[OID, object]], *keys: OID) -> list[OID]:
