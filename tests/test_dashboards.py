@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from netmon import lab as lab_mod
+from netmon.prometheus_server import PrometheusServer
 from tests.conftest import ROOT, VENV_BIN, require_tool
 
 DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
@@ -193,32 +194,20 @@ def prometheus_on_lab(lab, tmp_path_factory):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     prom_port = lab_mod.free_tcp_port()
-    config = tmp / "prometheus.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "rule_files": [str(p) for p in RULE_FILES],
-                "scrape_configs": [{"job_name": "netmon", "static_configs": [{"targets": [f"{host}:{port}"]}]}],
-            }
-        )
+    prom = PrometheusServer(prometheus, f"127.0.0.1:{prom_port}", [f"{host}:{port}"], tmp / "prometheus", 1, RULE_FILES)
+    prom.start()
+    check = subprocess.run(
+        [promtool, "check", "config", str(prom.config_path)], capture_output=True, text=True, timeout=30
     )
-    check = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    prom = subprocess.Popen(
-        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     # The lab controller's NAS: accounting to netmon's listener, and the eduroam proxy's F-Ticks.
     nas = lab_mod.RadiusNas(lab, tick=1.0).start()
     try:
         yield Prom(prom_port)
     finally:
         nas.stop()
-        prom.send_signal(signal.SIGTERM)
+        prom.stop()
         netmon.send_signal(signal.SIGTERM)
-        prom.wait(10)
         netmon.communicate(timeout=10)
 
 

@@ -17,6 +17,7 @@ from collectors.observations import Neighbor, OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
 from netmon.config import Config
+from netmon.prometheus_server import PrometheusServer
 from netmon.store import CollectorRun
 from tests.conftest import VENV_BIN, require_tool
 from tests.test_store import OK, iface, make_store, sysinfo
@@ -206,19 +207,12 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     prom_port = lab_mod.free_tcp_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        "scrape_configs:\n"
-        f"  - job_name: netmon\n    static_configs: [{{targets: ['{host}:{port}']}}]\n"
+    prom = PrometheusServer(prometheus, f"127.0.0.1:{prom_port}", [f"{host}:{port}"], tmp_path / "prom", 1, [])
+    prom.start()
+    check = subprocess.run(
+        [promtool, "check", "config", str(prom.config_path)], capture_output=True, text=True, timeout=30
     )
-    check = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    prom = subprocess.Popen(
-        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
         # promtool lints the live exposition of `netmon run` too.
         deadline = time.monotonic() + 30
@@ -282,9 +276,8 @@ def test_real_prometheus_scrapes_netmon_run(lab, tmp_path):
         targets = json.loads(_get(f"http://127.0.0.1:{prom_port}/api/v1/targets"))["data"]["activeTargets"]
         assert [t["health"] for t in targets] == ["up"]
     finally:
-        prom.send_signal(signal.SIGTERM)
+        prom.stop()
         netmon.send_signal(signal.SIGTERM)
-        prom.wait(10)
         out, _ = netmon.communicate(timeout=10)
     assert netmon.returncode == 0, out
     # Residents' data reaches neither the database, nor the logs, nor /metrics (issue 4's privacy check):
