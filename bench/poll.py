@@ -59,6 +59,7 @@ from collectors import interfaces  # noqa: E402
 from collectors.snmp.credentials import SnmpV2cCredentials, SnmpV3Credentials  # noqa: E402
 from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget, oid_str  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
+from netmon import process  # noqa: E402
 
 COLUMNS = interfaces.FIRST_PASS
 AGREEMENT = 0.05  # the varbind counts must agree within 5%
@@ -363,11 +364,11 @@ class ExporterPoller:
         raise RuntimeError(f"snmp_exporter did not answer within {ready_timeout:.0f} s: {self.log_path.read_text()}")
 
     def stop(self) -> None:
-        lab_mod.stop_process_group(self.proc)
+        process.stop_process_group(self.proc)
         self.proc = None
 
     def cpu_seconds(self) -> float:
-        return lab_mod.process_cpu_seconds(self.proc.pid)
+        return process.process_cpu_seconds(self.proc.pid)
 
     def _scrape(self, host: str) -> tuple[int, int, int, list[str]]:
         url = f"http://127.0.0.1:{self.port}/snmp?target=127.0.0.1:{self.agent_port}&module={host}"

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from collectors.radius import codec  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
+from netmon import process  # noqa: E402
 
 SECRET = b"bench-radius-secret"
 TARGET = 5000.0
@@ -149,7 +150,7 @@ def send_all(port: int, phases, window: int, verify: bool, timeout: float = 1.0,
 
 
 def cpu_seconds(pid: int) -> float:
-    return lab_mod.process_cpu_seconds(pid)
+    return process.process_cpu_seconds(pid)
 
 
 def wait_udp_answer(port: int, probe: bytes, timeout: float = 30.0) -> None:

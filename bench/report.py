@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: a year of the lab city's Wi-Fi sessions aggregated and reported.
 
-Synthesises DAYS of sessions (netmon.history, ~6,000 users a day) into a
+Synthesises DAYS of sessions (netmon.lab.history, ~6,000 users a day) into a
 fresh store, or reuses --db, then times separately:
 
 - synthesis (bulk inserts),
@@ -33,9 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from netmon import history, usage  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
 from netmon import secrets as secrets_mod  # noqa: E402
+from netmon import usage  # noqa: E402
+from netmon.lab import history  # noqa: E402
 from netmon.reports import build, data  # noqa: E402
 from netmon.store import Store  # noqa: E402
 

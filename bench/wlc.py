@@ -1,6 +1,6 @@
 """Poll one big simulated Wi-Fi controller completely: netmon's wlc collector against Net-SNMP's snmpbulkwalk.
 
-One controller (``netmon.wlc_sim``: by default AireOS-style, 1,500 APs, 10,000
+One controller (``netmon.lab.wlc_agent``: by default AireOS-style, 1,500 APs, 10,000
 clients, every simulated person online so the client count is exact) is
 served on 127.0.0.1 by netmon's simulated agent in a process of its own,
 frozen at one moment so every poller sees the same population. In the same
@@ -55,7 +55,8 @@ from collectors import system, wlc  # noqa: E402
 from collectors.snmp.credentials import SnmpV2cCredentials  # noqa: E402
 from collectors.snmp.session import SnmpClient, SnmpTarget  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
-from netmon.wlc_sim import KINDS, ControllerAgent, ControllerModel  # noqa: E402
+from netmon import process  # noqa: E402
+from netmon.lab.wlc_agent import KINDS, ControllerAgent, ControllerModel  # noqa: E402
 
 NOW = 1_800_000_000.0  # the moment the simulated city is frozen at
 APS_PER_SITE = 50
@@ -153,7 +154,7 @@ class AgentProcess:
         return self
 
     def cpu_seconds(self) -> float:
-        return lab_mod.process_cpu_seconds(self.proc.pid)
+        return process.process_cpu_seconds(self.proc.pid)
 
     def requests(self) -> int:
         self.conn.send("requests")

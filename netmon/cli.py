@@ -861,7 +861,8 @@ def cmd_demo(args) -> int:
 
 
 def _demo_history(lab, days: int) -> None:
-    from netmon import history, usage
+    from netmon import usage
+    from netmon.lab import history
     from netmon.store import Store
 
     if not 1 <= days <= 3660:

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 import exporters
-from netmon.lab import stop_process_group
+from netmon.process import stop_process_group
 
 RULES_DIR = Path(exporters.__file__).resolve().parent / "rules"
 # In a checkout (scripts/demo), Grafana's provisioning sits beside the exporters.

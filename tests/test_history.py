@@ -8,11 +8,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import inventory
-from netmon import history, usage
 from netmon import lab as lab_mod
 from netmon import secrets as secrets_mod
+from netmon import usage
+from netmon.lab import history
+from netmon.lab.wlc_agent import _mac
 from netmon.store import Store
-from netmon.wlc_sim import _mac
 from tests.conftest import run_netmon
 
 UTC = ZoneInfo("UTC")

@@ -15,9 +15,9 @@ from collectors.radius import codec
 from netmon import config as config_mod
 from netmon import lab as lab_mod
 from netmon import secrets as secrets_mod
-from netmon.radius_sim import AccountingStream
+from netmon.lab.radius_nas import AccountingStream
+from netmon.lab.wlc_agent import ControllerModel
 from netmon.store import Store
-from netmon.wlc_sim import ControllerModel
 from tests.conftest import VENV_BIN
 from tests.radius_peers import AccountingServer
 

@@ -118,7 +118,7 @@ def _identity(i):
 
 def test_engines_return_identical_observations(lab):
     for dev in lab.devices:
-        if dev.v3 or dev.role == "wlc":  # the controller is not on snmpsim (netmon.wlc_sim)
+        if dev.v3 or dev.role == "wlc":  # the controller is not on snmpsim (netmon.lab.wlc_agent)
             continue
         creds = SnmpV2cCredentials("t", dev.hostname)
         (native,), _ = collect(lab.agent_port, creds, interfaces, engine="native")

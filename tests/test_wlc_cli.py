@@ -18,15 +18,15 @@ from collectors.cli import CliTimeouts
 from collectors.wlc import cli as wlc_cli
 from inventory.model import Device, Inventory, Site
 from netmon import lab as lab_mod
-from netmon import wlc_cli_sim
 from netmon.config import Config
+from netmon.lab import wlc_cli as wlc_cli_sim
+from netmon.lab.ssh_device import GARBAGE, FakeDevice, silent_port
+from netmon.lab.wlc_agent import ControllerAgent, ControllerModel
 from netmon.poller import Poller
 from netmon.privacy import Pseudonymizer
 from netmon.scheduler import Scheduler, poll_all
 from netmon.secrets import Secrets, SshCredentials
-from netmon.ssh_device import GARBAGE, FakeDevice, silent_port
 from netmon.store import DeviceRow, Store
-from netmon.wlc_sim import ControllerAgent, ControllerModel
 
 USER, PASSWORD = "netmon", "fake-wlc-password-7"
 CREDS = SshCredentials("wlc-ssh", USER, PASSWORD)

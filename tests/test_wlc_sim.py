@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from netmon import lab as lab_mod
-from netmon.wlc_sim import REALMS, ControllerAgent, ControllerModel
+from netmon.lab.wlc_agent import REALMS, ControllerAgent, ControllerModel
 from tests.conftest import require_tool
 
 MODEL = ControllerModel("wlc-city", ["city-hall", "library", "arena"], aps_per_site=20, people=3000)

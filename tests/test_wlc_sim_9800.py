@@ -19,10 +19,10 @@ from inventory.model import Inventory
 from netmon import lab as lab_mod
 from netmon import secrets as netmon_secrets
 from netmon.config import Config, SnmpSettings
+from netmon.lab.wlc_agent import C9800_OBJECT_ID, REALMS, SSIDS, ControllerAgent, ControllerModel
 from netmon.poller import Poller
 from netmon.scheduler import poll_all
 from netmon.store import Store
-from netmon.wlc_sim import C9800_OBJECT_ID, REALMS, SSIDS, ControllerAgent, ControllerModel
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.integration

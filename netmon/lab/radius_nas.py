@@ -4,7 +4,7 @@ A real controller sends accounting for its 802.1X (eduroam) clients to the
 RADIUS server (Acct-Session-Id in Cisco AireOS's form, which holds the
 client's MAC: ``5c8a1b2e/00:11:22:33:44:55/123``; a Catalyst 9800's is a hex
 counter, ``0000002A``); the lab's is driven by the same model as the simulated SNMP
-controller (:class:`netmon.wlc_sim.ControllerModel`, read-only here), so one
+controller (:class:`netmon.lab.wlc_agent.ControllerModel`, read-only here), so one
 visit shows up in both sources with the same MAC, AP and times. A session is
 a visitor's stay at one site: Start when the model first shows them there,
 an Interim-Update every ``interim`` seconds (with the AP they are on now,
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from collectors.radius import codec
 
 log = logging.getLogger(__name__)
-EDUROAM_WLAN = 2  # netmon.wlc_sim.SSIDS: 2 is eduroam
+EDUROAM_WLAN = 2  # netmon.lab.wlc_agent.SSIDS: 2 is eduroam
 FRAMED_POOL = ipaddress.ip_network("100.64.0.0/16")  # RFC 6598 shared space: the controller's client pool
 
 

@@ -1,6 +1,6 @@
 """A synthetic past for the lab city: months of Wi-Fi sessions written straight into the store.
 
-The live simulated controller (:mod:`netmon.wlc_sim`) only knows "now";
+The live simulated controller (:mod:`netmon.lab.wlc_agent`) only knows "now";
 planners' reports need seasons. This writes, for the lab's sites and access
 points, the sessions a city of ~6,000 Wi-Fi users a day would have left:
 
@@ -36,8 +36,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from netmon import usage
+from netmon.lab.wlc_agent import REALMS, SSIDS, _h, _mac
 from netmon.privacy import Pseudonymizer
-from netmon.wlc_sim import REALMS, SSIDS, _h, _mac
 
 BATCH = 50_000
 USERS_PER_DAY = 6_000

@@ -15,7 +15,7 @@ controller asks ``User:`` and ``Password:`` again on the shell, then prompts
 ``(Cisco Controller) >``; ``config paging disable``/``enable`` are accepted
 silently and an unknown command gets AireOS's "Incorrect usage" line. A
 ``responder`` (command -> output or None) answers commands whose output
-changes with time (:mod:`netmon.wlc_cli_sim`).
+changes with time (:mod:`netmon.lab.wlc_cli`).
 
 Misbehaviours on request: reject every password, hang after login (never a
 prompt, input swallowed), answer some commands with garbage, or answer slowly.

@@ -1,6 +1,6 @@
 """The simulated controller's CLI: what an AireOS or Catalyst 9800 controller prints, from the same model.
 
-The command outputs are rendered from :class:`netmon.wlc_sim.ControllerModel`'s
+The command outputs are rendered from :class:`netmon.lab.wlc_agent.ControllerModel`'s
 own SNMP table (``ControllerModel.table``), decoded back, so the SNMP agent and
 the SSH device describe exactly the same APs and WLANs at the same moment:
 names, MACs, models, addresses, locations, which APs are up, clients per AP.
@@ -18,7 +18,7 @@ AireOS agent serves no list); a 5 GHz channel is printed as a 40 MHz pair,
 primary first (``(36,40)*``).
 
 :func:`aireos_device` and :func:`c9800_device` give a
-:class:`netmon.ssh_device.DeviceBehaviour` that answers these commands over SSH.
+:class:`netmon.lab.ssh_device.DeviceBehaviour` that answers these commands over SSH.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectors.snmp import ber
-from netmon.ssh_device import DeviceBehaviour
-from netmon.wlc_sim import ControllerModel
+from netmon.lab.ssh_device import DeviceBehaviour
+from netmon.lab.wlc_agent import ControllerModel
 
 AIRESPACE_AP = (1, 3, 6, 1, 4, 1, 14179, 2, 2, 1, 1)
 AIRESPACE_ESS = (1, 3, 6, 1, 4, 1, 14179, 2, 1, 1, 1)
