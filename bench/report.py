@@ -8,7 +8,7 @@ fresh store, or reuses --db, then times separately:
 - the reference floors on the same table: the ``sqlite3`` command-line
   shell scanning it (``SELECT count(*), sum(...)``) and Python reading every
   row through the sqlite3 module (what any Python aggregation must pay),
-- aggregation: ``netmon.usage.rebuild`` of every day (sessions/s),
+- aggregation: ``Store.rebuild_usage`` of every day (sessions/s),
 - rendering: reading the report's data from the aggregates, then HTML, CSV
   (zip) and PDF, each on its own.
 
@@ -39,6 +39,7 @@ from netmon import usage  # noqa: E402
 from netmon.lab import history  # noqa: E402
 from netmon.reports import build, data  # noqa: E402
 from netmon.store import Store  # noqa: E402
+from netmon.store import usage as store_usage  # noqa: E402
 
 
 def _timed(fn, *args, **kw):
@@ -103,10 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         with store.transaction() as c:  # aggregate from scratch
-            for table in (*usage.TABLES, "usage_days"):
+            for table in (*store_usage.TABLES, "usage_days"):
                 c.execute(f"DELETE FROM {table}")
         print(f"aggregating {first} .. {last} ...", file=sys.stderr)
-        result, figures["aggregation_s"] = _timed(usage.rebuild, store, first, last, tz)
+        result, figures["aggregation_s"] = _timed(store.rebuild_usage, first, last, tz)
         figures["aggregated_days"] = len(result.days)
         figures["sessions_per_s"] = sessions / figures["aggregation_s"]
 

@@ -62,6 +62,15 @@ class InterfaceSample:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectorRun:
+    """One run of one collector against one device: how long it took and, when it failed, why."""
+
+    collector: str
+    duration: float
+    error_reason: str | None = None  # None: success
+
+
+@dataclass(frozen=True, slots=True)
 class CollectorError:
     collector: str
     reason: str  # short, bounded set: timeout, auth, snmp_error, parse, internal

@@ -20,9 +20,10 @@ file with any problem is not used at all.
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from inventory.yaml_file import InventoryError
 from netmon.privacy import PrivacyError, normal_mac
@@ -102,3 +103,61 @@ def load(path: str | Path, sites: Collection[str]) -> ApSiteMap:
     except UnicodeDecodeError:
         raise InventoryError([f"{path}:1: not UTF-8 text"]) from None
     return parse(text, str(path), sites)
+
+
+# -- rules (configuration ``ap_site_rules``) and the default: an AP's site from its name and location ------------
+
+
+class NamedAp(Protocol):
+    """What the rules read of an access point (:class:`collectors.wlc.observations.AccessPoint` has it)."""
+
+    name: str
+    location: str
+
+
+def site_by_name(sites: dict[str, int]) -> Callable[[NamedAp], int | None]:
+    """The default rule: the site whose name appears in the AP's name or location (the longest wins)."""
+    ordered = sorted(sites.items(), key=lambda kv: -len(kv[0]))
+
+    def site_of(ap: NamedAp) -> int | None:
+        text = f"{ap.name} {ap.location}".lower()
+        return next((site_id for name, site_id in ordered if name.lower() in text), None)
+
+    return site_of
+
+
+def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[NamedAp], int | None]:
+    """Configured AP-to-site rules, in order, then the name/location default.
+
+    Each rule is ``{name: ap-name, site: S}`` (an explicit mapping), ``{prefix: ap-lib-, site: S}``
+    or ``{location: "Main Library", site: S}`` (a substring of the AP's location string).
+    """
+    checked = []
+    for rule in rules:
+        if rule.get("site") not in sites or len({"name", "prefix", "location"} & set(rule)) != 1:
+            raise ValueError(f"bad AP site rule {rule!r}: one of name, prefix, location, and a known site")
+        checked.append(rule)
+    default = site_by_name(sites)
+
+    def site_of(ap: NamedAp) -> int | None:
+        for rule in checked:
+            if (
+                ("name" in rule and ap.name.lower() == str(rule["name"]).lower())
+                or ("prefix" in rule and ap.name.lower().startswith(str(rule["prefix"]).lower()))
+                or ("location" in rule and str(rule["location"]).lower() in ap.location.lower())
+            ):
+                return sites[rule["site"]]
+        return default(ap)
+
+    return site_of
+
+
+def site_by_prefix(rules: Iterable[tuple[str, int]]) -> Callable[[NamedAp], int | None]:
+    """AP-to-site by name prefix, longest prefix first (``ap-library-`` before ``ap-``)."""
+    ordered = sorted(rules, key=lambda r: -len(r[0]))
+
+    def site_of(ap: NamedAp) -> int | None:
+        name = ap.name.lower()
+        return next((site for prefix, site in ordered if name.startswith(prefix.lower())), None)
+
+    return site_of

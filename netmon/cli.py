@@ -446,12 +446,11 @@ def _period(args, tz):
 
 
 def cmd_usage_rebuild(args) -> int:
-    from netmon import usage
 
     cfg, store = config_and_store(args)
     tz = cfg.zone()
     first, last = _period(args, tz)
-    done = usage.rebuild(store, first, last, tz)
+    done = store.rebuild_usage(first, last, tz)
     print(f"aggregated {len(done.days)} days ({tz.key}) from {done.source_sessions} sessions in {done.seconds:.1f} s")
     if done.skipped_pruned:
         print(
@@ -462,13 +461,12 @@ def cmd_usage_rebuild(args) -> int:
 
 
 def cmd_db_retention(args) -> int:
-    from netmon import retention
 
     cfg, store = config_and_store(args)
     keep = cfg.retention_days if args.days is None else args.days
     if keep < 1:
         raise UserError("--days must be at least 1")
-    done = retention.prune(store, keep, cfg.zone(), dry_run=args.dry_run)
+    done = store.apply_retention(keep, cfg.zone(), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     if done.aggregated_first:
         print(f"{'would aggregate' if args.dry_run else 'aggregated'} {len(done.aggregated_first)} days first")
@@ -542,7 +540,7 @@ def cmd_ingest_fticks(args) -> int:
 
 def _accounting_setup(args):
     """Configuration, store, secrets and session settings for the accounting ingest commands."""
-    from netmon.radius_sessions import SessionSettings
+    from netmon.store.radius import SessionSettings
 
     cfg, store = config_and_store(args)
     secrets = load_secrets(cfg)
@@ -861,7 +859,6 @@ def cmd_demo(args) -> int:
 
 
 def _demo_history(lab, days: int) -> None:
-    from netmon import usage
     from netmon.lab import history
     from netmon.store import Store
 
@@ -882,7 +879,7 @@ def _demo_history(lab, days: int) -> None:
             f"in {time.perf_counter() - t0:.1f} s",
             file=sys.stderr,
         )
-        done = usage.rebuild(store, made.first, made.last, tz)
+        done = store.rebuild_usage(made.first, made.last, tz)
         print(f"lab: aggregated {len(done.days)} days in {done.seconds:.1f} s; try:", file=sys.stderr)
         print(
             f"  netmon --config {lab.config_path} report wifi --from {made.first} --to {made.last} "

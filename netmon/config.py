@@ -43,6 +43,8 @@ from pathlib import Path
 
 import yaml
 
+from netmon.usage.days import local_zone
+
 
 class ConfigError(Exception):
     pass
@@ -155,8 +157,6 @@ class Config:
 
     def zone(self):
         """The city's time zone (``timezone``, else the system's)."""
-        from netmon.usage import local_zone
-
         return local_zone(self.timezone)
 
     def device_deadline(self, interval: int) -> float:

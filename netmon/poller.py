@@ -22,6 +22,7 @@ from collectors import system as system_collector
 from collectors import wlc as wlc_collector
 from collectors.observations import (
     CollectorError,
+    CollectorRun,
     HardwareItem,
     InterfaceSample,
     Neighbor,
@@ -32,7 +33,7 @@ from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
 from collectors.wlc.observations import WlcResult
 from netmon.config import Config
 from netmon.secrets import Secrets
-from netmon.store import CollectorRun, DeviceRow
+from netmon.store import DeviceRow
 
 log = logging.getLogger(__name__)
 

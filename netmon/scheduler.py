@@ -33,16 +33,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors import cli, cli_parsers
-from collectors.observations import SystemInfo
+from collectors.observations import CollectorRun, SystemInfo
 from collectors.radius.fticks import FTicksSyslogListener
 from collectors.radius.listener import AccountingListener, NasTable
 from collectors.wlc import cli as wlc_cli
-from netmon import retention, usage, wifi
+from inventory.ap_sites import site_rules
 from netmon.config import Config, ConfigError, host_port
 from netmon.poller import DevicePoll, Poller
-from netmon.radius_sessions import SessionSettings
 from netmon.secrets import Secrets
-from netmon.store import CollectorRun, DeviceRow, Store
+from netmon.store import DeviceRow, Store
+from netmon.store.radius import SessionSettings
+from netmon.store.wifi import WifiSettings
 
 log = logging.getLogger(__name__)
 INVENTORY_CHECK_SECONDS = 10
@@ -64,8 +65,8 @@ def _record_wlc(store: Store, device: DeviceRow, result: DevicePoll, poller: Pol
     cfg = poller.config
     try:
         interval = device.interval or cfg.interval
-        settings = wifi.WifiSettings(frozenset(cfg.eduroam_ssids), interval, cfg.wifi_grace)
-        site_of = wifi.site_rules(cfg.ap_site_rules, store.site_ids())
+        settings = WifiSettings(frozenset(cfg.eduroam_ssids), interval, cfg.wifi_grace)
+        site_of = site_rules(cfg.ap_site_rules, store.site_ids())
         at = result.read_at or result.started
         store.record_wlc(device, at, result.wlc, poller.secrets.privacy, settings, site_of)
     except Exception:
@@ -401,13 +402,13 @@ class Scheduler:
             return None
 
     async def _usage_job(self) -> None:
-        done = await self._on_writer("usage aggregation failed", usage.recent, self.store, self.config.zone())
+        done = await self._on_writer("usage aggregation failed", self.store.rebuild_recent_usage, self.config.zone())
         if done is not None:
             log.info("usage aggregated for %s (%d sessions read)", ", ".join(done.days), done.source_sessions)
 
     async def _retention_job(self) -> None:
         cfg = self.config
-        done = await self._on_writer("retention failed", retention.prune, self.store, cfg.retention_days, cfg.zone())
+        done = await self._on_writer("retention failed", self.store.apply_retention, cfg.retention_days, cfg.zone())
         if done is not None:
             log.info("retention: kept from %s; deleted %s", done.cutoff_day, done.deleted)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from collectors.radius import codec
 from collectors.radius.listener import AccountingListener, Nas, NasTable
 from netmon.privacy import Pseudonymizer
-from netmon.radius_sessions import SessionSettings
 from netmon.store import Store
+from netmon.store.radius import SessionSettings
 
 SECRET = b"testing-secret-123"
 KEY = Pseudonymizer(b"radius-test-key-0123456789")

@@ -114,7 +114,7 @@ def test_a_mac_mapping_and_radius_find_an_ssh_read_aireos_ap_by_its_radio_mac(tm
     mapping file and RADIUS's Called-Station-Id name, so both find the AP (and its site)."""
     from collectors.wlc import cli as wlc_cli
     from netmon.lab import wlc_cli as wlc_cli_sim
-    from netmon.radius_sessions import _site
+    from netmon.store.radius import _site
 
     radio_mac = "00:3a:a0:00:00:07"
     ap = wlc_cli_sim.SimAp(

@@ -13,12 +13,11 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.observations import Neighbor, OpticReading
+from collectors.observations import CollectorRun, Neighbor, OpticReading
 from exporters.prometheus import registry
 from netmon import lab as lab_mod
 from netmon.config import Config
 from netmon.prometheus_server import PrometheusServer
-from netmon.store import CollectorRun
 from tests.conftest import VENV_BIN, require_tool
 from tests.test_store import OK, iface, make_store, sysinfo
 

@@ -218,7 +218,7 @@ def test_netmon_run_receives_fticks_over_syslog(tmp_path):
 
 
 def test_csi_pseudonym_mac_hash_or_other():
-    from netmon.radius_sessions import csi_pseudonym
+    from netmon.store.radius import csi_pseudonym
 
     hashed = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert csi_pseudonym(KEY, hashed.upper()) == hashed  # already hashed by the RADIUS server: kept

@@ -30,7 +30,7 @@ def test_history_has_the_city_shape_and_only_pseudonyms(tmp_path):
     now = datetime(2026, 2, 2, 12, tzinfo=UTC).timestamp()
     made = history.synthesise(store, lab, 28, UTC, secrets.privacy, last=last, users_per_day=800, now=now)
     assert made.first == date(2026, 1, 5) and made.sessions > 28 * 500
-    usage.rebuild(store, made.first, made.last, UTC, now=now)
+    store.rebuild_usage(made.first, made.last, UTC, now=now)
     per_day = dict(store.conn.execute("SELECT day, sum(clients) FROM usage_site_daily GROUP BY day").fetchall())
     weekdays = [n for d, n in per_day.items() if date.fromisoformat(d).weekday() < 5]
     weekends = [n for d, n in per_day.items() if date.fromisoformat(d).weekday() >= 5]

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from collectors.radius import codec
 from collectors.radius.listener import Nas
 from netmon.privacy import Pseudonymizer
-from netmon.radius_sessions import close_timed_out, session_pseudonym
 from netmon.store import Store
+from netmon.store.radius import close_timed_out, session_pseudonym
 from tests.conftest import require_tool
 from tests.radius_peers import KEY, SECRET, AccountingServer, RawNas, pyrad_client, radclient, request
 
@@ -592,9 +592,9 @@ def test_scheduler_closes_silent_sessions(tmp_path):
     from collectors.radius.listener import Batch
     from netmon.config import Config, RadiusSettings
     from netmon.poller import Poller
-    from netmon.radius_sessions import SessionSettings
     from netmon.scheduler import Scheduler
     from netmon.secrets import Secrets
+    from netmon.store.radius import SessionSettings
 
     store = Store(tmp_path / "n.db")
     now = time.time()
@@ -686,7 +686,7 @@ def test_any_order_any_duplicates_same_session(case, batches):
     from collections import Counter
 
     from collectors.radius.listener import Batch
-    from netmon.radius_sessions import SessionSettings
+    from netmon.store.radius import SessionSettings
 
     delivered, truth = case
     with tempfile.TemporaryDirectory() as tmp:
@@ -706,7 +706,7 @@ def test_overload_drops_without_answer_and_ipv6(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     from collectors.radius.listener import AccountingListener, NasTable
-    from netmon.radius_sessions import SessionSettings
+    from netmon.store.radius import SessionSettings
 
     gate = threading.Event()
     store = Store(tmp_path / "n.db")
@@ -797,7 +797,7 @@ def test_one_unstorable_record_does_not_fail_the_batch(tmp_path):
     from collections import Counter
 
     from collectors.radius.listener import Batch
-    from netmon.radius_sessions import SessionSettings
+    from netmon.store.radius import SessionSettings
 
     store = Store(tmp_path / "n.db")
     now = time.time()
@@ -857,7 +857,7 @@ def _store_records(path: Path, records, interval: int = 600) -> Store:
     from collections import Counter
 
     from collectors.radius.listener import Batch
-    from netmon.radius_sessions import SessionSettings
+    from netmon.store.radius import SessionSettings
 
     store = Store(path)
     for r in records:

@@ -13,8 +13,8 @@ from collectors.radius import codec
 from collectors.radius.fticks import FTicksEvent
 from collectors.radius.listener import Batch
 from exporters.prometheus import registry
-from netmon.radius_sessions import SessionSettings
 from netmon.store import Store
+from netmon.store.radius import SessionSettings
 from tests.conftest import require_tool
 from tests.radius_peers import KEY
 

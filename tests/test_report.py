@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from netmon import usage
 from netmon.privacy import Pseudonymizer
 from netmon.reports import build
 from netmon.store import Store
@@ -220,16 +219,15 @@ def test_report_command_aggregates_missing_days_first(city, tmp_path):
 
 
 def test_a_change_of_time_zone_is_said(city, tmp_path):
-    usage.rebuild(city.store, FIRST, FIRST, ZoneInfo("America/Toronto"))
+    city.store.rebuild_usage(FIRST, FIRST, ZoneInfo("America/Toronto"))
     t = read_zip(city.write("csv", tmp_path / "r.zip"))
     notes = [r["value"] for r in t["about"] if r["key"] == "note"]
     assert any("1 days of this period were aggregated in time zone America/Toronto" in n for n in notes)
 
 
 def test_report_survives_retention(city, tmp_path):
-    from netmon import retention
 
-    retention.prune(city.store, 1, UTC, now=at(date(2026, 6, 30), 12))
+    city.store.apply_retention(1, UTC, now=at(date(2026, 6, 30), 12))
     assert city.store.conn.execute("SELECT count(*) FROM wifi_sessions").fetchone()[0] == 0
     t = read_zip(city.write("csv", tmp_path / "r.zip"))
     assert int({r["measure"]: r for r in t["totals"]}["sessions"]["value"]) == 196

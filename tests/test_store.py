@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from collectors.observations import InterfaceSample, SystemInfo
+from collectors.observations import CollectorRun, InterfaceSample, SystemInfo
 from inventory.model import Device, Inventory, Site
-from netmon.store import MIGRATIONS, CollectorRun, Store
+from netmon.store import MIGRATIONS, Store
 
 M32 = 2**32
 

@@ -12,9 +12,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from netmon import config as config_mod
-from netmon import hll, retention, usage
+from netmon import usage
 from netmon.scheduler import Scheduler
 from netmon.store import Store
+from netmon.store import usage as store_usage
+from netmon.usage import hll
 from tests.conftest import run_netmon
 
 UTC = ZoneInfo("UTC")
@@ -80,7 +82,7 @@ def test_unique_clients_sessions_hours_bytes_and_peak(store):
     add_wifi(store, "c2", at(9.5), at(11))
     add_wifi(store, "c3", at(9.75), at(9.75))  # one poll only: a client and a session, no hours
     add_wifi(store, "c4", at(20), at(21), site=2, ap="00:3a:a0:00:00:02")
-    usage.rebuild(store, DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
     d = daily(store)
     lib = d[("central-library", "CityWiFi")]
     assert (lib["clients"], lib["sessions"]) == (3, 4)
@@ -106,7 +108,7 @@ def test_unique_clients_sessions_hours_bytes_and_peak(store):
 def test_a_session_across_midnight_counts_once_and_splits_its_hours_and_bytes(store):
     nxt = date(2026, 5, 13)
     add_wifi(store, "c1", at(23), at(25), rx=2000)
-    usage.rebuild(store, DAY, nxt, UTC)
+    store.rebuild_usage(DAY, nxt, UTC)
     first, second = daily(store)[("central-library", "CityWiFi")], daily(store, nxt)[("central-library", "CityWiFi")]
     assert (first["sessions"], second["sessions"]) == (1, 0)  # counted on the day it started
     assert first["clients"] == second["clients"] == 1  # but connected on both days
@@ -124,7 +126,7 @@ def test_local_days_follow_the_city_time_zone_including_dst(store):
     assert 2 not in slots.hours and len(slots.hours) == 23
     add_wifi(store, "c1", at(1.5, spring, toronto), at(3.5, spring, toronto))  # 01:30 EST .. 04:30 EDT
     add_wifi(store, "c2", at(23.5, date(2026, 3, 7), toronto), at(24.5, date(2026, 3, 7), toronto))
-    usage.rebuild(store, spring, spring, toronto)
+    store.rebuild_usage(spring, spring, toronto)
     d = daily(store, spring)[("central-library", "CityWiFi")]
     assert d["sessions"] == 1 and d["clients"] == 2
     assert d["connected_hours"] == pytest.approx(2 + 0.5)
@@ -138,7 +140,7 @@ def test_eduroam_sessions_and_unique_users_per_realm(store):
     add_wifi(store, "c3", at(11), at(12), ssid="eduroam", realm="college.example", user="u3")
     add_wifi(store, "c3", at(13), at(14), ssid="eduroam", realm="college.example", user="u3")
     add_wifi(store, "c4", at(13), at(14), ssid="eduroam")  # no user name seen: realm unknown, counted by client
-    usage.rebuild(store, DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
     edu = daily(store)[("central-library", "eduroam")]
     assert (edu["eduroam_sessions"], edu["eduroam_users"], edu["clients"]) == (5, 3, 4)
     realms = {r["realm"]: (r["sessions"], r["users"]) for r in rows(store, "usage_daily_realm")}
@@ -149,7 +151,7 @@ def test_a_site_counts_a_client_once_across_ssids_and_peaks_over_all_of_them(sto
     add_wifi(store, "c1", at(9), at(10))
     add_wifi(store, "c1", at(11), at(12), ssid="eduroam", realm="uni.example")
     add_wifi(store, "c2", at(11.5), at(12))
-    usage.rebuild(store, DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
     site = rows(store, "usage_site_daily")[0]
     assert (site["clients"], site["peak_clients"], site["peak_hour"]) == (2, 2, 11)
     assert sum(r["clients"] for r in daily(store).values()) == 3  # per SSID, c1 is in both
@@ -168,7 +170,7 @@ def test_radius_sessions_merge_without_double_counting(store):
     add_radius(store, "c4", at(17), None, user="u4", realm="uni.example", key="d")
     with store.transaction() as c:
         c.execute("UPDATE radius_sessions SET last_update = ? WHERE session_key = 'd'", (at(18),))
-    usage.rebuild(store, DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
     d = daily(store)
     lib = d[("central-library", "eduroam")]
     assert lib["sessions"] == 3 and lib["clients"] == 3  # c1 once, c3 (controller), c4
@@ -198,11 +200,11 @@ def test_rebuild_is_idempotent(store):
         add_wifi(store, f"c{n % 7}", at(n % 20), at(n % 20 + 1.3), ssid=("CityWiFi", "eduroam")[n % 2],
                  realm="uni.example" if n % 2 else None, rx=n)  # fmt: skip
     add_radius(store, "c1", at(1), at(2), user="u", realm="uni.example")
-    usage.rebuild(store, DAY, DAY, UTC)
-    before = {t: rows(store, t) for t in usage.TABLES}
-    usage.rebuild(store, DAY, DAY, UTC)
-    usage.rebuild(store, DAY, DAY, UTC)
-    assert {t: rows(store, t) for t in usage.TABLES} == before
+    store.rebuild_usage(DAY, DAY, UTC)
+    before = {t: rows(store, t) for t in store_usage.TABLES}
+    store.rebuild_usage(DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
+    assert {t: rows(store, t) for t in store_usage.TABLES} == before
     assert all(before.values())
 
 
@@ -265,7 +267,7 @@ def test_retention_aggregates_then_prunes_and_keeps_open_sessions(store):
         for ts in (at(9, old), at(9, recent)):
             c.execute("INSERT INTO fticks_events (ts, realm, result, csi) VALUES (?, 'uni.example', 'OK', 'x')", (ts,))
     assert not rows(store, "usage_daily", old)  # never aggregated: retention must do it first
-    done = retention.prune(store, 7, UTC, now=now)
+    done = store.apply_retention(7, UTC, now=now)
     assert done.cutoff_day == "2026-05-13"
     assert "2026-05-01" in done.aggregated_first
     assert done.deleted == {"wifi_sessions": 1, "wifi_samples": 1, "radius_sessions": 1, "fticks_events": 1}
@@ -277,7 +279,7 @@ def test_retention_aggregates_then_prunes_and_keeps_open_sessions(store):
     assert kept[("central-library", "CityWiFi")]["clients"] == 2  # old-closed and old-open, aggregated in time
     assert rows(store, "usage_ap_daily", old)[0]["peak_clients"] == 4  # the controller's count from the sample
     # the pruned day is final: a rebuild must not overwrite it from the partial raw data left
-    again = usage.rebuild(store, old, old, UTC, now=now)
+    again = store.rebuild_usage(old, old, UTC, now=now)
     assert again.skipped_pruned == ["2026-05-01"]
     assert daily(store, old)[("central-library", "CityWiFi")]["clients"] == 2
 
@@ -288,11 +290,11 @@ def test_retention_works_without_radius_and_dry_run_changes_nothing(store):
     store.conn.execute("DROP TABLE fticks_events")
     now = at(12, date(2026, 5, 20))
     add_wifi(store, "old", at(9, date(2026, 4, 1)), at(10, date(2026, 4, 1)))
-    done = retention.prune(store, 7, UTC, now=now, dry_run=True)
+    done = store.apply_retention(7, UTC, now=now, dry_run=True)
     assert done.deleted == {"wifi_sessions": 1, "wifi_samples": 0}
     assert store.conn.execute("SELECT count(*) FROM wifi_sessions").fetchone()[0] == 1
     assert not rows(store, "usage_daily", date(2026, 4, 1))
-    retention.prune(store, 7, UTC, now=now)
+    store.apply_retention(7, UTC, now=now)
     assert store.conn.execute("SELECT count(*) FROM wifi_sessions").fetchone()[0] == 0
     assert daily(store, date(2026, 4, 1))
 
@@ -351,7 +353,7 @@ def test_scheduler_runs_usage_and_retention_through_its_writer(store):
 def test_migration_creates_the_usage_tables(tmp_path):
     s = Store(tmp_path / "a.db")
     names = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert set(usage.TABLES) | {"usage_days"} <= names
+    assert set(store_usage.TABLES) | {"usage_days"} <= names
     s.close()
 
 
@@ -391,8 +393,8 @@ source_rows = st.lists(
     ]
 )
 def test_array_aggregation_equals_the_definition(rows_):
-    """netmon.usage_arrays (what rebuild runs) gives exactly the rows of usage.aggregate_day (the definition)."""
-    from netmon import usage_arrays
+    """netmon.usage.arrays (what rebuild runs) gives exactly the rows of usage.aggregate_day (the definition)."""
+    from netmon.usage import arrays as usage_arrays
 
     sites = {1: "central-library", 2: "arena"}
     lo, hi = usage.day_window(DAY, UTC)
@@ -436,14 +438,14 @@ def _lab_store() -> Store:
 
 def _day_rows(s: Store, day: date) -> dict:
     out = {}
-    for t in usage.TABLES:
+    for t in store_usage.TABLES:
         cur = s.conn.execute(f"SELECT * FROM {t} WHERE day = ? ORDER BY 1, 2, 3, 4", (day.isoformat(),))
         out[t] = [tuple(r) for r in cur]
     return out
 
 
 def _same_rows(a: dict, b: dict) -> None:
-    for t in usage.TABLES:
+    for t in store_usage.TABLES:
         assert len(a[t]) == len(b[t]), (t, a[t], b[t])
         for x, y in zip(a[t], b[t], strict=True):
             for n, (u, v) in enumerate(zip(x, y, strict=True)):
@@ -507,7 +509,7 @@ def test_a_days_rows_do_not_depend_on_the_range_rebuilt(sessions):
         s = _lab_store()
         try:
             _load(s, sessions)
-            usage.rebuild(s, first, last, UTC)
+            s.rebuild_usage(first, last, UTC)
             got.append(_day_rows(s, DAY))
         finally:
             s.close()
@@ -523,7 +525,7 @@ def test_a_radius_session_without_client_id_merges_with_the_same_users_controlle
     add_wifi(store, "c2", at(9.4), at(11), ssid="eduroam", rx=7, realm="uni.example", user="u1")
     # another user's RADIUS session without client id: no controller session of that user, counted alone
     add_radius(store, None, at(12), at(13), octets=(5, 0), user="u2", realm="uni.example", key="b")
-    usage.rebuild(store, DAY, DAY, UTC)
+    store.rebuild_usage(DAY, DAY, UTC)
     edu = daily(store)[("central-library", "eduroam")]
     assert (edu["sessions"], edu["clients"]) == (3, 3)  # c1 + its RADIUS session once, c2, u2's RADIUS session
     assert edu["connected_hours"] == pytest.approx(1.5 + 1.6 + 1)
@@ -552,6 +554,6 @@ def test_the_read_window_widens_only_for_visits_touching_the_day(store):
     add_radius(store, "c2", at(9), at(10), key="r")
     lo, hi = usage.day_window(DAY, UTC)
     conn = store.conn
-    rows = usage.fetch(conn, lo, hi, usage._longest(conn, True), True)
+    rows = store_usage.fetch(conn, lo, hi, store_usage.longest_session(conn, True), True)
     assert len(rows) <= 12  # the day's sessions and those near it, not 200
-    assert usage._reach(rows, lo, hi)[0] >= lo - usage.MARGIN - 6 * 3600
+    assert usage.reach(rows, lo, hi)[0] >= lo - store_usage.MARGIN - 6 * 3600

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.wlc.observations import AccessPoint, Client, Wlan, WlcResult
+from inventory.ap_sites import site_by_prefix
 from inventory.model import Device, Inventory, Site
 from netmon.privacy import Pseudonymizer
 from netmon.store import Store
-from netmon.wifi import WifiSettings, accumulate, site_by_prefix
+from netmon.store.wifi import WifiSettings, accumulate
 
 P = Pseudonymizer(b"test-pseudonym-key-0123456789")
 SETTINGS = WifiSettings(interval=60, grace=120)
@@ -156,7 +157,7 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
 def test_ap_site_rules_in_order_then_the_name_default():
     import pytest
 
-    from netmon.wifi import site_rules
+    from inventory.ap_sites import site_rules
 
     sites = {"central-library": 1, "arena-west": 2, "city-hall": 3}
     site_of = site_rules(

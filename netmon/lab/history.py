@@ -19,7 +19,7 @@ points, the sessions a city of ~6,000 Wi-Fi users a day would have left:
   site, so capacity hot spots and growth tables have something to say.
 
 Everything is drawn from a seeded generator: the same arguments give the
-same history. Rows go in batches through the store's transactions
+same history. Rows go in batches through the store's own writes
 (``source = 'synthetic'``), and no simulated MAC or user name is stored,
 only their pseudonyms.
 """
@@ -119,31 +119,26 @@ def synthesise(
     last = last or usage.local_day(now, tz) - timedelta(days=1)
     first = last - timedelta(days=days - 1)
     pseudonyms = pseudonyms or Pseudonymizer(os.urandom(32))  # no key: pseudonyms that join nothing
-    conn = store.conn
-    controller = conn.execute("SELECT id FROM devices WHERE role = 'wlc' ORDER BY id LIMIT 1").fetchone()
+    controller = min((d.id for d in store.devices() if d.role == "wlc"), default=None)
     if controller is None:
         raise ValueError("no Wi-Fi controller (role wlc) in the store: import the lab inventory first")
-    controller_id = controller[0]
-    site_ids = {r[1]: r[0] for r in conn.execute("SELECT id, name FROM sites")}
+    controller_id = controller
+    site_ids = store.site_ids()
     sites = [s for s in lab.sites if s["name"] in site_ids]
     if not sites:
         raise ValueError("none of the lab's sites is in the store: import the lab inventory first")
     model = lab.wlc_model()
     aps_by_site: dict[str, list[str]] = {s["name"]: [] for s in sites}
     start_of_history = usage.day_window(first, tz)[0]
-    with store.transaction() as c:
-        for mac, name, location in model.aps():
-            site = next((s for s in aps_by_site if name.startswith(f"ap-{s}-")), None)
-            if site is None:
-                continue
-            text = ":".join(f"{b:02x}" for b in mac)
-            aps_by_site[site].append(text)
-            c.execute(
-                "INSERT INTO access_points (controller_id, mac, name, model, location, status, site_id, first_seen, "
-                "last_seen) VALUES (?, ?, ?, 'AIR-AP3802I-E-K9', ?, 'up', ?, ?, ?) "
-                "ON CONFLICT(controller_id, mac) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)",
-                (controller_id, text, name, location, site_ids[site], start_of_history, now),
-            )
+    known = []
+    for mac, name, location in model.aps():
+        site = next((s for s in aps_by_site if name.startswith(f"ap-{s}-")), None)
+        if site is None:
+            continue
+        text = ":".join(f"{b:02x}" for b in mac)
+        aps_by_site[site].append(text)
+        known.append((text, name, location, site_ids[site]))
+    store.add_history_access_points(controller_id, known, start_of_history, now)
 
     rng = np.random.default_rng(seed)
     n_sites = len(sites)
@@ -175,13 +170,7 @@ def synthesise(
     def flush() -> None:
         nonlocal batch
         if batch:
-            with store.transaction() as c:
-                c.executemany(
-                    "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, end, "
-                    "bytes_rx, bytes_tx, eduroam, realm, user, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'synthetic')",
-                    batch,
-                )
+            store.add_history_sessions(batch)
             batch = []
 
     for offset in range((last - first).days + 1):

@@ -19,9 +19,8 @@ class UnknownSite(ValueError):
     pass
 
 
-def _check_sites(conn, sites: list[str]) -> None:
-    known = {r[0] for r in conn.execute("SELECT name FROM sites")}
-    known |= {r[0] for r in conn.execute("SELECT DISTINCT site FROM usage_site_daily")}
+def _check_sites(store, sites: list[str]) -> None:
+    known = store.usage_site_names()
     unknown = [s for s in sites if s not in known]
     if unknown:
         raise UnknownSite(f"unknown site {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known)) or 'none'})")
@@ -30,24 +29,14 @@ def _check_sites(conn, sites: list[str]) -> None:
 def report(store, first: date, last: date, tz: ZoneInfo, sites: list[str], threshold: int) -> data.Report:
     """The report's data; days of the period (and of the previous one) never aggregated, or aggregated while
     still running, are aggregated first, so a report is never short of sessions that are in the store."""
-    _check_sites(store.conn, sites)
+    _check_sites(store, sites)
     prev_first = first - (last - first) - timedelta(days=1)
     today = usage.local_day(time.time(), tz)
-    todo = usage.incomplete_days(store, prev_first, min(last, today)) if prev_first <= today else []
-    if todo and _has_raw(store.conn, todo[0], todo[-1], tz):
+    todo = store.incomplete_usage_days(prev_first, min(last, today)) if prev_first <= today else []
+    if todo and store.has_raw_usage(todo[0], todo[-1], tz):
         for a, b in usage.runs(todo):
-            usage.rebuild(store, a, b, tz)
-    return data.load(store.conn, first, last, sites, threshold, tz.key)
-
-
-def _has_raw(conn, first: date, last: date, tz: ZoneInfo) -> bool:
-    lo, hi = usage.day_window(first, tz)[0], usage.day_window(last, tz)[1]
-    if conn.execute("SELECT 1 FROM wifi_sessions WHERE start < ? AND coalesce(end, last_seen) >= ? LIMIT 1",
-                    (hi, lo)).fetchone():  # fmt: skip
-        return True
-    if usage.table_exists(conn, "radius_sessions"):
-        return bool(conn.execute("SELECT 1 FROM radius_sessions WHERE start < ? LIMIT 1", (hi,)).fetchone())
-    return bool(conn.execute("SELECT 1 FROM wifi_samples WHERE ts >= ? AND ts < ? LIMIT 1", (lo, hi)).fetchone())
+            store.rebuild_usage(a, b, tz)
+    return data.load(store, first, last, sites, threshold, tz.key)
 
 
 def render(rep: data.Report, fmt: str) -> bytes:

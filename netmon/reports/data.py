@@ -4,7 +4,7 @@ Only aggregates are read (``usage_*`` tables): no pseudonym, MAC or user name
 can reach a report. Access points are named, never shown by MAC.
 
 Distinct clients over more than one day come from merged HyperLogLog sketches
-(:mod:`netmon.hll`, within ~2 %); a single site's single day is exact.
+(:mod:`netmon.usage.hll`, within ~2 %); a single site's single day is exact.
 "Years of Wi-Fi" is connected hours / 8,766 (hours in an average year).
 """
 
@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from netmon import hll
+from netmon.usage import hll
 
 HOURS_PER_YEAR = 8766
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -80,15 +80,6 @@ def change(now: float, before: float) -> float | None:
     return (now - before) / before
 
 
-def _where(first: date, last: date, sites: list[str], column: str = "site") -> tuple[str, list]:
-    sql = "day >= ? AND day <= ?"
-    args: list = [first.isoformat(), last.isoformat()]
-    if sites:
-        sql += f" AND {column} IN ({', '.join('?' * len(sites))})"
-        args += sites
-    return sql, args
-
-
 def _distinct(rows: list[tuple[int, bytes]]) -> int:
     """Distinct clients of several (count, sketch) rows: exact for one row, else the merged sketch's estimate."""
     if not rows:
@@ -98,22 +89,13 @@ def _distinct(rows: list[tuple[int, bytes]]) -> int:
     return hll.estimate(hll.merge(blob for _, blob in rows))
 
 
-def _period_totals(conn, first: date, last: date, sites: list[str]) -> dict:
-    where, args = _where(first, last, sites)
+def _period_totals(store, first: date, last: date, sites: list[str]) -> dict:
     per_site: dict[str, dict] = defaultdict(lambda: {"sessions": 0, "hours": 0.0, "bytes": 0, "edu": 0})
-    for site, sessions, hours, nbytes, edu in conn.execute(
-        f"SELECT site, sum(sessions), sum(connected_hours), sum(bytes), sum(eduroam_sessions) FROM usage_daily "
-        f"WHERE {where} GROUP BY site",
-        args,
-    ):
+    for site, sessions, hours, nbytes, edu in store.usage_site_totals(first, last, sites):
         per_site[site].update(sessions=sessions, hours=hours, bytes=nbytes, edu=edu)
     sketches: dict[str, list] = defaultdict(list)
     peaks: dict[str, tuple] = {}
-    for day, site, clients, peak, peak_hour, blob in conn.execute(
-        f"SELECT day, site, clients, peak_clients, peak_hour, clients_hll FROM usage_site_daily WHERE {where} "
-        "ORDER BY day",
-        args,
-    ):
+    for day, site, clients, peak, peak_hour, blob in store.usage_site_days(first, last, sites):
         sketches[site].append((clients, blob))
         if site not in peaks or peak > peaks[site][0]:
             peaks[site] = (peak, day, peak_hour)
@@ -124,31 +106,26 @@ def _period_totals(conn, first: date, last: date, sites: list[str]) -> dict:
     return {"sites": dict(per_site), "clients": _distinct(all_rows), "rows": len(all_rows)}
 
 
-def load(conn, first: date, last: date, sites: list[str], threshold: int, timezone: str) -> Report:
+def load(store, first: date, last: date, sites: list[str], threshold: int, timezone: str) -> Report:
     n = (last - first).days + 1
     prev_last = first - timedelta(days=1)
     prev_first = prev_last - timedelta(days=n - 1)
     report = Report(first, last, prev_first, prev_last, timezone, list(sites), threshold, datetime.now().astimezone())
-    now = _period_totals(conn, first, last, sites)
+    now = _period_totals(store, first, last, sites)
     if not now["rows"]:
         raise NoData(
             f"no Wi-Fi usage for {first} .. {last} ({report.scope}): no sessions were recorded or aggregated in "
             "that period. Sessions are kept only with a pseudonym key (privacy: in the secrets file); "
             "`netmon usage rebuild --from DATE --to DATE` aggregates the days that have sessions."
         )
-    before = _period_totals(conn, prev_first, prev_last, sites)
-    where, args = _where(first, last, sites)
-    _daily(report, conn, where, args, now, before)
+    before = _period_totals(store, prev_first, prev_last, sites)
+    _daily(report, store, sites, now, before)
     _sites(report, now, before)
-    _heat(report, conn, where, args)
-    _eduroam(report, conn, where, args)
-    _aps(report, conn, where, args)
+    _heat(report, store, sites)
+    _eduroam(report, store, sites)
+    _aps(report, store, sites)
     _growth(report, now, before)
-    zones = conn.execute(
-        "SELECT tz, count(*) FROM usage_days WHERE day >= ? AND day <= ? AND tz != ? GROUP BY tz",
-        (first.isoformat(), last.isoformat(), timezone),
-    ).fetchall()
-    for zone, count in zones:
+    for zone, count in store.usage_days_in_other_zones(first, last, timezone):
         report.notes.append(
             f"{count} days of this period were aggregated in time zone {zone}, not {timezone}: "
             "`netmon usage rebuild` does them again (days whose sessions were pruned stay as they are)."
@@ -166,19 +143,13 @@ def load(conn, first: date, last: date, sites: list[str], threshold: int, timezo
     return report
 
 
-def _daily(report: Report, conn, where: str, args: list, now: dict, before: dict) -> None:
+def _daily(report: Report, store, sites: list[str], now: dict, before: dict) -> None:
     per_day: dict[str, dict] = {}
-    for day, sessions, hours, nbytes, edu in conn.execute(
-        f"SELECT day, sum(sessions), sum(connected_hours), sum(bytes), sum(eduroam_sessions) FROM usage_daily "
-        f"WHERE {where} GROUP BY day",
-        args,
-    ):
+    for day, sessions, hours, nbytes, edu in store.usage_day_totals(report.first, report.last, sites):
         per_day[day] = {"sessions": sessions, "hours": hours, "bytes": nbytes, "edu": edu}
     sketches: dict[str, list] = defaultdict(list)
-    for day, clients, blob in conn.execute(
-        f"SELECT day, clients, clients_hll FROM usage_site_daily WHERE {where}", args
-    ):
-        sketches[day].append((clients, blob))
+    for row in store.usage_site_days(report.first, report.last, sites):
+        sketches[row.day].append((row.clients, row.clients_hll))
     table = Table(
         "daily", "Daily trend",
         ["day", "weekday", "unique_clients", "sessions", "connected_hours", "bytes", "eduroam_sessions",
@@ -277,16 +248,14 @@ def _sites(report: Report, now: dict, before: dict) -> None:
     report.tables["sites"] = table
 
 
-def _heat(report: Report, conn, where: str, args: list) -> None:
+def _heat(report: Report, store, sites: list[str]) -> None:
     """Average clients connected at once in each hour of each weekday (days without data count as zero).
 
     Connected time per hour adds up over sites where distinct clients do not: a client who moves from one site
     to another within the hour is one client-hour between them, but a distinct client at each.
     """
     total = np.zeros((7, 24))
-    for day, hour, client_hours in conn.execute(
-        f"SELECT day, hour, sum(connected_hours) FROM usage_hourly WHERE {where} GROUP BY day, hour", args
-    ):
+    for day, hour, client_hours in store.usage_hour_totals(report.first, report.last, sites):
         total[date.fromisoformat(day).weekday(), hour] += client_hours
     counts = Counter((report.first + timedelta(days=k)).weekday() for k in range(report.days))
     per = np.array([counts.get(w, 0) for w in range(7)], dtype=float)[:, None]
@@ -301,16 +270,14 @@ def _heat(report: Report, conn, where: str, args: list) -> None:
     report.tables["heatmap"] = table
 
 
-def _eduroam(report: Report, conn, where: str, args: list) -> None:
+def _eduroam(report: Report, store, sites: list[str]) -> None:
     weekly = report.days > 62
     buckets: dict[str, list[int]] = {}
     for k in range(report.days):
         d = report.first + timedelta(days=k)
         key = (d - timedelta(days=d.weekday())).isoformat() if weekly else d.isoformat()
         buckets.setdefault(key, [0, 0])
-    for day, sessions, edu in conn.execute(
-        f"SELECT day, sum(sessions), sum(eduroam_sessions) FROM usage_daily WHERE {where} GROUP BY day", args
-    ):
+    for day, sessions, _hours, _bytes, edu in store.usage_day_totals(report.first, report.last, sites):
         d = date.fromisoformat(day)
         key = (d - timedelta(days=d.weekday())).isoformat() if weekly else day
         buckets[key][0] += sessions
@@ -323,9 +290,7 @@ def _eduroam(report: Report, conn, where: str, args: list) -> None:
     share.rows = [[k, s, e, e / s if s else None] for k, (s, e) in sorted(buckets.items())]
     report.tables["eduroam_share"] = share
     realms: dict[str, list] = defaultdict(lambda: [0, []])
-    for realm, sessions, users, blob in conn.execute(
-        f"SELECT realm, sessions, users, users_hll FROM usage_daily_realm WHERE {where}", args
-    ):
+    for realm, sessions, users, blob in store.usage_realm_days(report.first, report.last, sites):
         realms[realm][0] += sessions
         realms[realm][1].append((users, blob))
     total = sum(v[0] for v in realms.values())
@@ -345,13 +310,9 @@ def _eduroam(report: Report, conn, where: str, args: list) -> None:
     report.tables["realms"] = table
 
 
-def _aps(report: Report, conn, where: str, args: list) -> None:
+def _aps(report: Report, store, sites: list[str]) -> None:
     aps: dict[str, dict] = {}
-    for mac, name, site, sessions, hours, peak, day, hour in conn.execute(
-        f"SELECT ap_mac, ap_name, site, sessions, connected_hours, peak_clients, day, peak_hour FROM usage_ap_daily "
-        f"WHERE {where} ORDER BY day",
-        args,
-    ):
+    for mac, name, site, sessions, hours, peak, day, hour in store.usage_ap_days(report.first, report.last, sites):
         a = aps.setdefault(mac, {"name": name, "sites": Counter(), "sessions": 0, "hours": 0.0, "peak": (0, None, None),
                                  "hot": [], "hot_hours": Counter()})  # fmt: skip
         a["name"] = name  # the latest name

@@ -18,7 +18,7 @@ import pytest
 
 from collectors.radius import codec, fticks
 from netmon.privacy import normal_mac
-from netmon.radius_sessions import session_pseudonym
+from netmon.store.radius import session_pseudonym
 from tests.conformance import FIXTURES, MISSING_REASON
 from tests.radius_peers import KEY, SECRET, AccountingServer, RawNas
 

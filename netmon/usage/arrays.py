@@ -1,6 +1,6 @@
-"""The day's usage aggregates computed on numpy arrays: :func:`netmon.usage.aggregate_day`, at city scale.
+"""The day's usage aggregates computed on numpy arrays: :func:`netmon.usage.definition.aggregate_day`, at city scale.
 
-:func:`netmon.usage.aggregate_day` is the definition, written for reading
+:func:`netmon.usage.definition.aggregate_day` is the definition, written for reading
 (dicts of per-client interval lists); it costs ~100 us per visit, so a year
 of 2.2 million sessions took minutes. This module computes the same rows
 with array operations over a chunk of days (a property test holds the two
@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netmon import hll
-from netmon.usage import UNASSIGNED, UNKNOWN_REALM, DayRows, Row, Slots, families, merge_visits
+from netmon.usage import hll
+from netmon.usage.days import Slots
+from netmon.usage.definition import DayRows
+from netmon.usage.visits import UNASSIGNED, UNKNOWN_REALM, Row, families, merge_visits
 
 # Keeps one (group, client)'s times apart from the next one's when sorted together: more than a day of seconds.
 _GAP = 200_000.0
@@ -208,7 +210,7 @@ def aggregate(
     ap_info: dict[str, tuple[str, str | None]] | None = None,
     sample_peaks: dict[str, tuple[int, float]] | None = None,
 ) -> DayRows:
-    """The same rows as :func:`netmon.usage.aggregate_day` for the visits in ``va`` touching [lo, hi)."""
+    """The same rows as :func:`netmon.usage.definition.aggregate_day` for the visits in ``va`` touching [lo, hi)."""
     ap_info = ap_info or {}
     sample_peaks = sample_peaks or {}
     out = DayRows()

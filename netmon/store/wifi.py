@@ -1,4 +1,4 @@
-"""Wi-Fi usage in the store: access points, per-AP/SSID samples, and client sessions.
+"""Wi-Fi in the store: access points, per-AP/SSID samples, and client sessions.
 
 A session is one client (by pseudonym) on one SSID at one site: opened when
 the client appears, extended while it stays (roaming between APs of the same
@@ -17,83 +17,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectors.wlc.observations import AccessPoint, WlcResult
 from netmon.privacy import PrivacyError, Pseudonymizer, realm_of
-
-MIGRATION = """
-CREATE TABLE access_points (
-    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    mac TEXT NOT NULL,
-    name TEXT NOT NULL,
-    model TEXT NOT NULL DEFAULT '',
-    serial TEXT NOT NULL DEFAULT '',
-    ip TEXT NOT NULL DEFAULT '',
-    location TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    uptime_seconds INTEGER,
-    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (controller_id, mac)
-);
-CREATE TABLE ap_radios (
-    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    ap_mac TEXT NOT NULL,
-    slot INTEGER NOT NULL,
-    band TEXT,
-    channel INTEGER,
-    tx_power REAL,
-    tx_power_unit TEXT NOT NULL DEFAULT '',
-    clients INTEGER,
-    utilization REAL,
-    status TEXT NOT NULL DEFAULT 'unknown',
-    seen_at REAL NOT NULL,
-    PRIMARY KEY (controller_id, ap_mac, slot)
-);
-CREATE TABLE wifi_samples (
-    ts REAL NOT NULL,
-    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    ap_mac TEXT NOT NULL,
-    ssid TEXT NOT NULL,
-    clients INTEGER NOT NULL
-);
-CREATE INDEX wifi_samples_ts ON wifi_samples(ts);
-CREATE INDEX wifi_samples_controller ON wifi_samples(controller_id, ts);
-CREATE TABLE wifi_sessions (
-    id INTEGER PRIMARY KEY,
-    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    client TEXT NOT NULL,
-    ssid TEXT NOT NULL,
-    ap_mac TEXT NOT NULL,
-    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
-    start REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    end REAL,
-    bytes_rx INTEGER NOT NULL DEFAULT 0,
-    bytes_tx INTEGER NOT NULL DEFAULT 0,
-    raw_rx INTEGER NOT NULL DEFAULT 0,
-    raw_tx INTEGER NOT NULL DEFAULT 0,
-    eduroam INTEGER NOT NULL DEFAULT 0,
-    realm TEXT,
-    user TEXT,
-    source TEXT NOT NULL DEFAULT 'poll'
-);
-CREATE INDEX wifi_sessions_open ON wifi_sessions(controller_id, client) WHERE end IS NULL;
-CREATE INDEX wifi_sessions_start ON wifi_sessions(start);
-"""
-
-# key: an AP's MAC (aa:bb:..) when kind = 'mac', its lower-cased name when kind = 'name'
-AP_SITE_MAP_MIGRATION = """
-CREATE TABLE ap_site_map (
-    kind TEXT NOT NULL CHECK (kind IN ('mac', 'name')),
-    key TEXT NOT NULL,
-    site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
-    PRIMARY KEY (kind, key)
-);
-"""
+from netmon.store.db import Database
+from netmon.store.rows import DeviceRow
 
 
 @dataclass(frozen=True)
@@ -228,49 +158,92 @@ def mapped_site(conn: sqlite3.Connection) -> Callable[[AccessPoint], int | None]
     return site_of
 
 
-def site_by_name(sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:
-    """The default rule: the site whose name appears in the AP's name or location (the longest wins)."""
-    ordered = sorted(sites.items(), key=lambda kv: -len(kv[0]))
+class WifiStore(Database):
+    def record_wlc(self, controller: DeviceRow, at: float, result, pseudonyms, settings, site_of) -> dict[str, int]:
+        """One controller poll (see :func:`record`), in one transaction."""
+        with self.transaction() as conn:
+            return record(conn, controller.id, at, result, pseudonyms, settings, site_of)
 
-    def site_of(ap: AccessPoint) -> int | None:
-        text = f"{ap.name} {ap.location}".lower()
-        return next((site_id for name, site_id in ordered if name.lower() in text), None)
+    def access_points(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT a.*, d.hostname AS controller, s.name AS site FROM access_points a "
+                "JOIN devices d ON d.id = a.controller_id LEFT JOIN sites s ON s.id = a.site_id "
+                "WHERE a.status != 'gone' ORDER BY d.hostname, a.name"
+            )
+        ]
 
-    return site_of
+    def radios(self) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT r.*, d.hostname AS controller, a.name AS ap, s.name AS site FROM ap_radios r "
+                "JOIN devices d ON d.id = r.controller_id "
+                "LEFT JOIN access_points a ON a.controller_id = r.controller_id AND a.mac = r.ap_mac "
+                "LEFT JOIN sites s ON s.id = a.site_id ORDER BY d.hostname, a.name, r.slot"
+            )
+        ]
 
+    def latest_wifi_samples(self) -> list[dict]:
+        """Each controller's last poll: clients per AP and SSID, with the AP's site."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT w.ap_mac, w.ssid, w.clients, d.hostname AS controller, a.name AS ap, s.name AS site "
+                "FROM wifi_samples w JOIN devices d ON d.id = w.controller_id "
+                "LEFT JOIN access_points a ON a.controller_id = w.controller_id AND a.mac = w.ap_mac "
+                "LEFT JOIN sites s ON s.id = a.site_id "
+                "WHERE w.ts = (SELECT max(ts) FROM wifi_samples x WHERE x.controller_id = w.controller_id) "
+                "AND w.ssid != ''"
+            )
+        ]
 
-def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[AccessPoint], int | None]:
-    """Configured AP-to-site rules, in order, then the name/location default.
+    def import_ap_sites(self, mapping) -> dict[str, int]:
+        """Replace the explicit AP-to-site mapping (an ``inventory.ap_sites.ApSiteMap``), in one transaction.
 
-    Each rule is ``{name: ap-name, site: S}`` (an explicit mapping), ``{prefix: ap-lib-, site: S}``
-    or ``{location: "Main Library", site: S}`` (a substring of the AP's location string).
-    """
-    checked = []
-    for rule in rules:
-        if rule.get("site") not in sites or len({"name", "prefix", "location"} & set(rule)) != 1:
-            raise ValueError(f"bad AP site rule {rule!r}: one of name, prefix, location, and a known site")
-        checked.append(rule)
-    default = site_by_name(sites)
+        The APs already known move to their mapped site at once; an AP dropped
+        from the mapping keeps its site until its controller's next poll
+        places it by the rules.
+        """
+        with self.transaction() as conn:
+            ids = {r["name"]: r["id"] for r in conn.execute("SELECT id, name FROM sites")}
+            conn.execute("DELETE FROM ap_site_map")
+            conn.executemany(
+                "INSERT INTO ap_site_map (kind, key, site_id) VALUES (?, ?, ?)",
+                [("mac", k, ids[s]) for k, s in mapping.by_mac.items()]
+                + [("name", k, ids[s]) for k, s in mapping.by_name.items()],
+            )
+            moved = conn.execute(
+                "UPDATE access_points SET site_id = coalesce("
+                " (SELECT m.site_id FROM ap_site_map m WHERE m.kind = 'mac' AND m.key = access_points.mac),"
+                " (SELECT m.site_id FROM ap_site_map m WHERE m.kind = 'name' AND m.key = lower(access_points.name)))"
+                " WHERE rowid IN (SELECT a.rowid FROM access_points a JOIN ap_site_map m ON"
+                " (m.kind = 'mac' AND m.key = a.mac) OR (m.kind = 'name' AND m.key = lower(a.name)))"
+            ).rowcount
+        return {"mappings": len(mapping), "aps_placed": moved}
 
-    def site_of(ap: AccessPoint) -> int | None:
-        for rule in checked:
-            if (
-                ("name" in rule and ap.name.lower() == str(rule["name"]).lower())
-                or ("prefix" in rule and ap.name.lower().startswith(str(rule["prefix"]).lower()))
-                or ("location" in rule and str(rule["location"]).lower() in ap.location.lower())
-            ):
-                return sites[rule["site"]]
-        return default(ap)
+    # -- the lab's synthetic past (netmon.lab.history) ----------------------------------------------------------
 
-    return site_of
+    def add_history_access_points(
+        self, controller_id: int, aps: list[tuple[str, str, str, int]], first_seen: float, last_seen: float
+    ) -> None:
+        """(MAC, name, location, site id) of a controller's APs, known since ``first_seen``; one transaction."""
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT INTO access_points (controller_id, mac, name, model, location, status, site_id, first_seen, "
+                "last_seen) VALUES (?, ?, ?, 'AIR-AP3802I-E-K9', ?, 'up', ?, ?, ?) "
+                "ON CONFLICT(controller_id, mac) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)",
+                [(controller_id, mac, name, where, site, first_seen, last_seen) for mac, name, where, site in aps],
+            )
 
-
-def site_by_prefix(rules: Iterable[tuple[str, int]]) -> Callable[[AccessPoint], int | None]:
-    """AP-to-site by name prefix, longest prefix first (``ap-library-`` before ``ap-``)."""
-    ordered = sorted(rules, key=lambda r: -len(r[0]))
-
-    def site_of(ap: AccessPoint) -> int | None:
-        name = ap.name.lower()
-        return next((site for prefix, site in ordered if name.startswith(prefix.lower())), None)
-
-    return site_of
+    def add_history_sessions(self, rows: list[tuple]) -> None:
+        """Closed Wi-Fi sessions of the synthetic past (``source = 'synthetic'``), in one transaction: (controller
+        id, client, SSID, AP MAC, site id, start, last seen, end, bytes rx, bytes tx, eduroam, realm, user)."""
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, end, "
+                "bytes_rx, bytes_tx, eduroam, realm, user, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'synthetic')",
+                rows,
+            )

@@ -55,63 +55,7 @@ from dataclasses import dataclass
 from collectors.radius import codec
 from collectors.radius.fticks import FTicksEvent
 from netmon.privacy import PrivacyError, Pseudonymizer, normal_mac, realm_of
-
-MIGRATION = """
-CREATE TABLE radius_sessions (
-    id INTEGER PRIMARY KEY,
-    nas TEXT NOT NULL,
-    sender TEXT NOT NULL DEFAULT '',
-    session_key TEXT NOT NULL,
-    user TEXT,
-    realm TEXT,
-    client TEXT,
-    operator_name TEXT,
-    cui TEXT,
-    framed_ip TEXT,
-    ap_mac TEXT,
-    ssid TEXT,
-    site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL,
-    eduroam INTEGER NOT NULL DEFAULT 0,
-    start REAL NOT NULL,
-    last_update REAL NOT NULL,
-    stop REAL,
-    session_time INTEGER NOT NULL DEFAULT 0,
-    input_octets INTEGER NOT NULL DEFAULT 0,
-    output_octets INTEGER NOT NULL DEFAULT 0,
-    terminate_cause TEXT,
-    interim_interval INTEGER,
-    start_seen INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (nas, sender, session_key)
-);
-CREATE INDEX radius_sessions_open ON radius_sessions(last_update) WHERE stop IS NULL;
-CREATE INDEX radius_sessions_start ON radius_sessions(start);
-CREATE INDEX radius_sessions_client ON radius_sessions(client);
-CREATE TABLE radius_packets (
-    type TEXT NOT NULL,
-    result TEXT NOT NULL,
-    count INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (type, result)
-);
-CREATE TABLE radius_nas (
-    nas TEXT PRIMARY KEY,
-    last_packet REAL NOT NULL
-);
-CREATE TABLE fticks_events (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,
-    realm TEXT NOT NULL,
-    viscountry TEXT,
-    visinst TEXT,
-    result TEXT NOT NULL,
-    csi TEXT
-);
-CREATE INDEX fticks_events_ts ON fticks_events(ts);
-CREATE TABLE fticks_counts (
-    result TEXT PRIMARY KEY,
-    count INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX access_points_mac ON access_points(mac);
-"""
+from netmon.store.db import Database
 
 log = logging.getLogger(__name__)
 TIMED_OUT = "timed-out"
@@ -370,3 +314,43 @@ def record_fticks(
         list(counts.items()),
     )
     return len(rows)
+
+
+class RadiusStore(Database):
+    def record_radius(self, batch, pseudonyms, settings) -> Counter:
+        """One accounting listener batch in one transaction; returns (type, result) per record."""
+        with self.transaction() as conn:
+            return record_batch(conn, batch, pseudonyms, settings)
+
+    def close_timed_out_radius(self, now: float, default_interval: int) -> int:
+        with self.transaction() as conn:
+            return close_timed_out(conn, now, default_interval)
+
+    def record_fticks(self, events, pseudonyms, malformed: int = 0, dropped: int = 0) -> int:
+        with self.transaction() as conn:
+            return record_fticks(conn, events, pseudonyms, malformed, dropped)
+
+    def radius_sessions(self, open_only: bool = False) -> list[dict]:
+        sql = "SELECT r.*, s.name AS site FROM radius_sessions r LEFT JOIN sites s ON s.id = r.site_id"
+        if open_only:
+            sql += " WHERE r.stop IS NULL"
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY r.start, r.id")]
+
+    def radius_packet_counts(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT type, result, count FROM radius_packets ORDER BY 1, 2")]
+
+    def radius_last_packets(self) -> dict[str, float]:
+        return {r["nas"]: r["last_packet"] for r in self.conn.execute("SELECT nas, last_packet FROM radius_nas")}
+
+    def radius_active(self) -> list[dict]:
+        """Open sessions counted by SSID, eduroam flag and realm."""
+        return [
+            dict(r)
+            for r in self.conn.execute(
+                "SELECT coalesce(ssid, '') AS ssid, eduroam, realm, count(*) AS sessions FROM radius_sessions "
+                "WHERE stop IS NULL GROUP BY 1, 2, 3"
+            )
+        ]
+
+    def fticks_counts(self) -> dict[str, int]:
+        return {r["result"]: r["count"] for r in self.conn.execute("SELECT result, count FROM fticks_counts")}

@@ -1,0 +1,96 @@
+"""The connection, its transactions and the schema version: what every part of the store stands on.
+
+SQLite in WAL mode (readers never wait for the writer), ``synchronous=NORMAL``
+(durable at every checkpoint, never corrupt), foreign keys on. One writer
+thread at a time: the scheduler hands every write to a single worker thread.
+Every write is one ``BEGIN IMMEDIATE`` ... ``COMMIT``: a crash mid-write
+leaves the previous committed state intact.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from netmon.store.migrations import MIGRATIONS
+
+
+class Database:
+    """The connection and its transactions; the concern classes of :class:`netmon.store.Store` build on it."""
+
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One writer thread at a time (the scheduler hands writes to a single worker thread).
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
+            # at most the last transactions, never committed-and-checkpointed ones.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        if not self.db["schema_migrations"].exists():
+            return 0
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> list[int]:
+        applied = []
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            current = self.schema_version()
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+                applied.append(version)
+        return applied
+
+    def table_exists(self, name: str) -> bool:
+        return table_exists(self.conn, name)
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def marks(values) -> str:
+    """``?, ?, ?``: one placeholder per value (or ``values`` placeholders when it is a number)."""
+    return ", ".join("?" * values) if isinstance(values, int) else ", ".join("?" for _ in values)
+
+
+def statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
