@@ -4,7 +4,7 @@ The same snmpsim agent (``netmon.lab``), the same devices, the same columns
 (``collectors.interfaces.FIRST_PASS``), the same max-repetitions, in the same run:
 
 1. ``netmon``        - the real collector path, ``collectors.interfaces.collect``
-                       over ``collectors.snmp.session`` with the default engine
+                       over ``collectors.snmp.api`` with the default engine
                        (netmon's native SNMPv2c codec), all devices
                        concurrently under an ``asyncio.Semaphore``; CPU is this
                        process's ``time.process_time()``. ``netmon-pysnmp`` is
@@ -56,8 +56,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from collectors import interfaces  # noqa: E402
-from collectors.snmp.credentials import SnmpV2cCredentials, SnmpV3Credentials  # noqa: E402
-from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget, oid_str  # noqa: E402
+from collectors.credentials import SnmpV2cCredentials, SnmpV3Credentials  # noqa: E402
+from collectors.snmp.api import SnmpError, SnmpTarget, oid_str  # noqa: E402
+from collectors.snmp.client import SnmpClient  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
 from netmon import process  # noqa: E402
 

@@ -8,7 +8,7 @@ run, against the same agent, with the same max-repetitions:
 
 1. ``netmon``         - the real collector path: ``collectors.system.collect``
                         then ``collectors.wlc.collect`` (the profile picked by
-                        sysObjectID) over ``collectors.snmp.session`` with the
+                        sysObjectID) over ``collectors.snmp.api`` with the
                         default engine (netmon's native SNMPv2c codec); CPU is
                         this process's ``time.process_time()``.
    ``netmon-pysnmp``  - the same over pysnmp 7 (``--pysnmp``).
@@ -52,8 +52,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from collectors import system, wlc  # noqa: E402
-from collectors.snmp.credentials import SnmpV2cCredentials  # noqa: E402
-from collectors.snmp.session import SnmpClient, SnmpTarget  # noqa: E402
+from collectors.credentials import SnmpV2cCredentials  # noqa: E402
+from collectors.snmp.api import SnmpTarget  # noqa: E402
+from collectors.snmp.client import SnmpClient  # noqa: E402
 from netmon import lab as lab_mod  # noqa: E402
 from netmon import process  # noqa: E402
 from netmon.lab.wlc_agent import KINDS, ControllerAgent, ControllerModel  # noqa: E402

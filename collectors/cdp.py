@@ -23,9 +23,10 @@ without CDP returns an empty list after one walk.
 
 from __future__ import annotations
 
+from collectors.base import Context, SnmpCollector
 from collectors.lldp import IF_DESCR, IF_NAME, address_text, display_text, ifindex_column, interface_name
-from collectors.observations import Neighbor
-from collectors.snmp.session import OID, SnmpSession
+from collectors.observations import Neighbor, Neighbors
+from collectors.snmp.api import OID, SnmpSession
 
 CDP_CACHE_ENTRY = (1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1)
 CDP_CACHE_ADDRESS_TYPE = CDP_CACHE_ENTRY + (3,)
@@ -96,3 +97,10 @@ async def collect(session: SnmpSession) -> list[Neighbor]:
             )
         )
     return neighbours
+
+
+async def _read(session: SnmpSession, context: Context) -> Neighbors:
+    return Neighbors(name, await collect(session))
+
+
+COLLECTOR = SnmpCollector(name, "topology", Neighbors, _read)

@@ -52,8 +52,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from collectors import cli_parsers
-from collectors.observations import CollectorError, HardwareItem, Neighbor, OpticReading, SystemInfo
-from netmon.secrets import SshCredentials
+from collectors.base import Context, DeviceFacts, SshCollector, SshSession
+from collectors.credentials import SshCredentials
+from collectors.observations import (
+    CollectorError,
+    CollectorRun,
+    Hardware,
+    HardwareItem,
+    Neighbor,
+    Neighbors,
+    OpticReading,
+    Optics,
+    Steps,
+    SystemInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -541,3 +553,47 @@ async def collect_many(
         return list(await asyncio.gather(*(one(t) for t in targets)))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- the collector: switch-style SSH collection on its own schedule ----------------------------------------------
+
+
+def runs(result: CliResult) -> list[CollectorRun]:
+    """The SSH collector's timings and errors as collector runs: ``cli`` (the session) and ``cli.<kind>``."""
+    failed = {e.collector: e.reason for e in result.errors}
+    out = []
+    for kind, seconds in result.durations.items():
+        run = name if kind == "connect" else f"{name}.{kind}"
+        out.append(CollectorRun(run, seconds, failed.pop(run, None)))
+    out += [CollectorRun(run, 0.0, reason) for run, reason in failed.items()]
+    return out
+
+
+def steps(result: CliResult) -> Steps:
+    """What the session gave, as observations (a list the device did not give is left out) and runs."""
+    found: list = []
+    if result.system is not None:
+        found.append(result.system)
+    if result.hardware is not None:
+        found.append(Hardware(result.hardware))
+    if result.optics is not None:
+        found.append(Optics(result.optics))
+    found += [Neighbors(p, n) for p, n in (("lldp", result.lldp), ("cdp", result.cdp)) if n is not None]
+    return Steps(observations=found, runs=runs(result), errors=list(result.errors))
+
+
+def _handles(device: DeviceFacts) -> bool:
+    # A controller's CLI is read by the wlc poll instead (collectors.wlc.cli).
+    return bool(device.ssh_profile) and device.platform in cli_parsers.PLATFORMS
+
+
+async def _read(session: SshSession, context: Context) -> Steps:
+    creds = session.credentials
+    call = functools.partial(
+        collect, session.host, session.port, session.platform, creds,
+        enable_secret=creds.enable_secret, label=session.label,
+    )  # fmt: skip
+    return steps(await session.run(call))
+
+
+COLLECTOR = SshCollector(name, "cli", _read, _handles)

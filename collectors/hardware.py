@@ -7,9 +7,10 @@ and empty containers are left out: they are not things one orders or swaps.
 
 from __future__ import annotations
 
-from collectors.observations import HardwareItem
+from collectors.base import Context, SnmpCollector
+from collectors.observations import Hardware, HardwareItem
 from collectors.optics.entity import ENT_PHYSICAL, text
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 name = "hardware"
 
@@ -69,3 +70,10 @@ async def _aruba_cx(session: SnmpSession) -> list[HardwareItem]:
             )
         )
     return out
+
+
+async def _read(session: SnmpSession, context: Context) -> Hardware:
+    return Hardware(await collect(session, context.object_id))
+
+
+COLLECTOR = SnmpCollector(name, "hardware", Hardware, _read)

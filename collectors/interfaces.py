@@ -9,8 +9,9 @@ an interface lacks one of them does a second pass walk the older column
 
 from __future__ import annotations
 
-from collectors.observations import InterfaceSample
-from collectors.snmp.session import OID, SnmpSession
+from collectors.base import Context, SnmpCollector
+from collectors.observations import Interfaces, InterfaceSample
+from collectors.snmp.api import OID, SnmpSession
 
 IF_TABLE = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IF_X_TABLE = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
@@ -134,3 +135,10 @@ async def collect(session: SnmpSession) -> list[InterfaceSample]:
             )
         )
     return samples
+
+
+async def _read(session: SnmpSession, context: Context) -> Interfaces:
+    return Interfaces(await collect(session))
+
+
+COLLECTOR = SnmpCollector(name, "poll", Interfaces, _read)

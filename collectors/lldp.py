@@ -43,8 +43,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from collectors.observations import Neighbor
-from collectors.snmp.session import OID, SnmpSession, oid_str
+from collectors.base import Context, SnmpCollector
+from collectors.observations import Neighbor, Neighbors
+from collectors.snmp.api import OID, SnmpSession, oid_str
 
 LLDP_MIB = (1, 0, 8802, 1, 1, 2)
 LOC_PORT_ENTRY = LLDP_MIB + (1, 3, 7, 1)
@@ -400,3 +401,10 @@ async def local_chassis_id(session: SnmpSession) -> str:
     values = await session.get([LOC_CHASSIS_ID_SUBTYPE, LOC_CHASSIS_ID])
     value = values.get(LOC_CHASSIS_ID)
     return render_chassis_id(values.get(LOC_CHASSIS_ID_SUBTYPE), value) if value else ""
+
+
+async def _read(session: SnmpSession, context: Context) -> Neighbors:
+    return Neighbors(name, await collect(session), await local_chassis_id(session))
+
+
+COLLECTOR = SnmpCollector(name, "topology", Neighbors, _read)

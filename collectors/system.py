@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collectors.base import Context, SnmpCollector
 from collectors.observations import SystemInfo
-from collectors.snmp.session import SnmpError, SnmpSession, oid_str
+from collectors.snmp.api import SnmpError, SnmpSession, oid_str
 
 SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 SYS_OBJECT_ID = (1, 3, 6, 1, 2, 1, 1, 2, 0)
@@ -31,3 +32,11 @@ async def collect(session: SnmpSession) -> SystemInfo:
         uptime_ticks=uptime if isinstance(uptime, int) else None,
         name=_text(values.get(SYS_NAME)),
     )
+
+
+async def _read(session: SnmpSession, context: Context) -> SystemInfo:
+    return await collect(session)
+
+
+# The gate: a device that does not answer its system group is not asked for anything else (one timeout, not two).
+COLLECTOR = SnmpCollector(name, "poll", SystemInfo, _read, gate=True)

@@ -109,7 +109,7 @@ def load(path: str | Path, sites: Collection[str]) -> ApSiteMap:
 
 
 class NamedAp(Protocol):
-    """What the rules read of an access point (:class:`collectors.wlc.observations.AccessPoint` has it)."""
+    """What the rules read of an access point (:class:`collectors.observations.AccessPoint` has it)."""
 
     name: str
     location: str

@@ -657,14 +657,8 @@ def cmd_poll(args) -> int:
         poller = Poller(cfg, secrets)
         try:
             if args.no_store:
-                limit = asyncio.Semaphore(cfg.concurrency)
-
-                async def one(d):
-                    async with limit:
-                        return await poller.poll(d)
-
-                return await asyncio.gather(*(one(d) for d in devices))
-            return await poll_all(poller, store, devices, cfg.concurrency)
+                return await asyncio.gather(*(poller.poll(d) for d in devices))
+            return await poll_all(poller, store, devices)
         finally:
             poller.close()
 

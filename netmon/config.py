@@ -43,6 +43,7 @@ from pathlib import Path
 
 import yaml
 
+from collectors.registry import schedule_of
 from netmon.usage.days import local_zone
 
 
@@ -136,24 +137,29 @@ class Config:
     def listen_host_port(self) -> tuple[str, int]:
         return host_port(self.listen)
 
+    def schedule_every(self, schedule: str, device_interval: int | None = None) -> int | None:
+        """The configured seconds between runs of a schedule (``collectors.base.SCHEDULES``); None: off."""
+        every = {
+            "poll": device_interval or self.interval,
+            "optics": self.optics_interval,
+            "hardware": self.hardware_interval,
+            "topology": self.topology_interval,
+            "cli": self.cli_interval,
+        }
+        return every[schedule] or None
+
     def collector_interval(self, collector: str, device_interval: int | None = None) -> int | None:
-        """How often ``collector`` is meant to succeed on a device; None when it is switched off.
+        """How often ``collector`` (a run's name: ``optics``, ``cli.lldp``) is meant to succeed on a device; None
+        when it is switched off.
 
         The slower SNMP collectors ride on the device's poll, so they cannot run
         more often than it. The CLI has its own schedule.
         """
-        poll = device_interval or self.interval
-        slow = {
-            "optics": self.optics_interval,
-            "hardware": self.hardware_interval,
-            "lldp": self.topology_interval,
-            "cdp": self.topology_interval,
-        }
-        if collector == "cli" or collector.startswith("cli."):
-            return self.cli_interval or None
-        if collector in slow:
-            return max(slow[collector], poll) if slow[collector] else None
-        return poll
+        schedule = schedule_of(collector)
+        every = self.schedule_every(schedule, device_interval)
+        if schedule in ("poll", "cli") or every is None:
+            return every
+        return max(every, device_interval or self.interval)
 
     def zone(self):
         """The city's time zone (``timezone``, else the system's)."""

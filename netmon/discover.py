@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collectors import cdp, lldp
-from collectors.snmp.session import SnmpClient, SnmpError, SnmpTarget
+from collectors.snmp.api import SnmpError, SnmpTarget
+from collectors.snmp.client import SnmpClient
 from inventory.model import Device
 from netmon.config import Config
 from netmon.secrets import Secrets

@@ -1,7 +1,9 @@
 """The scheduler: every device polled at its own interval, none waiting on another.
 
-One apscheduler (asyncio) job per device. A job polls its device under a
-shared semaphore (bounded concurrency) and a per-device deadline, then hands
+One apscheduler (asyncio) job per device and poller job (:data:`netmon.poller.JOBS`:
+``poll`` at the device's interval, ``cli`` at ``cli_interval`` where an SSH
+collector applies). A job polls its device through the poller (bounded
+concurrency, a per-device deadline), then hands
 the result to a single writer thread that stores it in one transaction: the
 event loop never waits on SQLite (a locked database delays the writes, not
 the polls). ``max_instances=1`` with ``coalesce`` means a device still being
@@ -13,10 +15,9 @@ The scheduler watches the store's inventory generation: after ``netmon
 inventory import``, new devices get jobs, removed ones lose theirs, changed
 ones are rescheduled, without a restart.
 
-A wireless controller (role ``wlc``) with an SSH profile and a controller
-platform (``cisco_wlc_ssh``, ``cisco_xe``, ``cisco_ios``) but no SNMP profile is
-polled over SSH instead (:func:`poll_wlc_ssh`): same interval, same deadline,
-same store path, in the SSH thread pool rather than under the SNMP bound.
+Which collectors a job runs, and over which session, is the poller's
+business (:mod:`netmon.poller`); storing a result is the recorder's
+(:mod:`netmon.recorder`), on the single writer thread.
 """
 
 from __future__ import annotations
@@ -32,18 +33,14 @@ from functools import partial
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from collectors import cli, cli_parsers
-from collectors.observations import CollectorRun, SystemInfo
 from collectors.radius.fticks import FTicksSyslogListener
 from collectors.radius.listener import AccountingListener, NasTable
-from collectors.wlc import cli as wlc_cli
-from inventory.ap_sites import site_rules
 from netmon.config import Config, ConfigError, host_port
-from netmon.poller import DevicePoll, Poller
+from netmon.poller import CLI, POLL, DevicePoll, Job, Poller
+from netmon.recorder import Recorder
 from netmon.secrets import Secrets
 from netmon.store import DeviceRow, Store
 from netmon.store.radius import SessionSettings
-from netmon.store.wifi import WifiSettings
 
 log = logging.getLogger(__name__)
 INVENTORY_CHECK_SECONDS = 10
@@ -60,173 +57,21 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
     return (zlib.crc32(hostname.encode()) % 10_000) / 10_000 * window
 
 
-def _record_wlc(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller) -> None:
-    """The controller's Wi-Fi data; a failure here is the wlc collector's, not the device's state."""
-    cfg = poller.config
-    try:
-        interval = device.interval or cfg.interval
-        settings = WifiSettings(frozenset(cfg.eduroam_ssids), interval, cfg.wifi_grace)
-        site_of = site_rules(cfg.ap_site_rules, store.site_ids())
-        at = result.read_at or result.started
-        store.record_wlc(device, at, result.wlc, poller.secrets.privacy, settings, site_of)
-    except Exception:
-        log.exception("%s: could not store the Wi-Fi data", device.hostname)
-        store.record_cli(device, result.started, [CollectorRun("wlc", 0.0, "store")])
-
-
-def _record(store: Store, device: DeviceRow, result: DevicePoll, poller: Poller | None = None) -> list[dict]:
-    try:
-        events = store.record_poll(
-            device,
-            result.started,
-            result.system,
-            result.interfaces,
-            result.runs,
-            dropped=result.dropped,
-            optics=result.optics,
-            hardware=result.hardware,
-            read_at=result.read_at,
-            neighbors=result.neighbors,
-            chassis_id=result.chassis_id,
-        )
-        if result.wlc is not None and poller is not None:
-            _record_wlc(store, device, result, poller)
-        return events
-    except Exception:
-        # A store failure (disk full, locked too long, a bug) must not leave the device
-        # looking as it did at its last good poll: mark its state unknown instead.
-        log.exception("%s: could not store the poll result", device.hostname)
-        try:
-            store.record_failure(device, result.started)
-        except Exception:
-            log.exception("%s: could not record the store failure either", device.hostname)
-        return []
-
-
-def wlc_over_ssh(device: DeviceRow) -> bool:
-    """A controller whose Wi-Fi data comes over SSH: no SNMP profile, an SSH profile and a controller CLI."""
-    return (
-        device.role == "wlc"
-        and not device.snmp_profile
-        and bool(device.ssh_profile)
-        and wlc_cli.is_wlc_platform(device.platform)
-    )
-
-
-def wlc_timeouts(deadline: float) -> cli.CliTimeouts:
-    """SSH limits that fit inside a poll deadline: a quarter each for the steps of the login, half per command."""
-    step = max(1.0, min(10.0, deadline / 4))
-    return cli.CliTimeouts(step, step, step, step, max(1.0, min(30.0, deadline / 2)), max(1.0, deadline - 2.0))
-
-
-async def poll_wlc_ssh(poller: Poller, device: DeviceRow, pool: ThreadPoolExecutor) -> DevicePoll:
-    """One controller poll over SSH, as a DevicePoll the store takes like an SNMP one; never raises."""
-    result = DevicePoll(device=device, started=time.time())
-    t0 = time.perf_counter()
-    deadline = poller.config.device_deadline(device.interval or poller.config.interval)
-    creds = poller.secrets.ssh.get(device.ssh_profile)
-    if creds is None:
-        Poller._fail(result, "cli", "config", f"SSH profile {device.ssh_profile!r} not in secrets", 0.0)
-        return result
-    call = partial(
-        wlc_cli.collect, device.address, device.ssh_port, device.platform, creds, wlc_timeouts(deadline),
-        enable_secret=creds.enable_secret, label=device.hostname,
-    )  # fmt: skip
-    try:
-        # netmiko's own limits end the session within the deadline; this bounds the wait for a pool slot too.
-        out = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, call), deadline)
-    except TimeoutError:
-        Poller._fail(result, "wlc", "deadline", f"SSH poll exceeded its {deadline:.0f} s deadline", deadline)
-        result.duration = time.perf_counter() - t0
-        return result
-    for error in out.errors:
-        log.warning("%s: %s: %s (%s)", device.hostname, error.collector, error.message, error.reason)
-    result.errors = list(out.errors)
-    failed = {}
-    for e in out.errors:
-        failed.setdefault("cli" if e.collector == "cli" else "wlc", e.reason)
-    result.runs.append(CollectorRun("cli", out.durations.get("connect", 0.0), failed.get("cli")))
-    if "cli" not in failed:
-        wlc_seconds = out.duration - out.durations.get("connect", 0.0)
-        result.runs.append(CollectorRun("wlc", wlc_seconds, failed.get("wlc") if out.wlc is None else None))
-        # The controller answered: it is up, even if its system command said nothing we understood.
-        result.system = out.system or SystemInfo("", "", None, device.hostname)
-        result.read_at = result.started + out.durations.get("connect", 0.0) + out.durations.get("system", 0.0)
-        result.wlc = out.wlc
-    result.duration = time.perf_counter() - t0
-    return result
-
-
 async def poll_and_record(
-    poller: Poller,
-    store: Store,
-    device: DeviceRow,
-    limit: asyncio.Semaphore,
-    writer: ThreadPoolExecutor,
-    ssh_pool: ThreadPoolExecutor | None = None,
+    poller: Poller, recorder: Recorder, device: DeviceRow, writer: ThreadPoolExecutor, job: Job = POLL
 ) -> DevicePoll:
-    if ssh_pool is not None and wlc_over_ssh(device):
-        result = await poll_wlc_ssh(poller, device, ssh_pool)
-    else:
-        async with limit:
-            result = await poller.poll(device)
-    events = await asyncio.get_running_loop().run_in_executor(writer, _record, store, device, result, poller)
+    result = await poller.poll(device, job)
+    events = await asyncio.get_running_loop().run_in_executor(writer, recorder.record, result)
     for e in events:
         log.info("%s %s %s %s->%s %s", e["hostname"], e["kind"], e["ifname"] or "", e["old"], e["new"], e["message"])
     return result
 
 
-def cli_runs(result: cli.CliResult) -> list[CollectorRun]:
-    """The SSH collector's timings and errors as collector runs: ``cli`` (the session) and ``cli.<kind>``."""
-    failed = {e.collector: e.reason for e in result.errors}
-    runs = []
-    for kind, seconds in result.durations.items():
-        name = "cli" if kind == "connect" else f"cli.{kind}"
-        runs.append(CollectorRun(name, seconds, failed.pop(name, None)))
-    runs += [CollectorRun(name, 0.0, reason) for name, reason in failed.items()]
-    return runs
-
-
-async def collect_cli(
-    secrets: Secrets, store: Store, device: DeviceRow, pool: ThreadPoolExecutor, writer: ThreadPoolExecutor
-) -> cli.CliResult | None:
-    """One SSH collection: netmiko in ``pool``, the result stored through ``writer``."""
-    loop = asyncio.get_running_loop()
-    started = time.time()
-    creds = secrets.ssh.get(device.ssh_profile)
-    if creds is None:
-        run = CollectorRun("cli", 0.0, "config")
-        log.warning("%s: SSH profile %r not in secrets", device.hostname, device.ssh_profile)
-        await loop.run_in_executor(writer, partial(store.record_cli, device, started, [run]))
-        return None
-    result = await loop.run_in_executor(
-        pool,
-        partial(
-            cli.collect, device.address, device.ssh_port, device.platform, creds,
-            enable_secret=creds.enable_secret, label=device.hostname,
-        ),
-    )  # fmt: skip
-    for error in result.errors:
-        log.warning("%s: %s: %s (%s)", device.hostname, error.collector, error.message, error.reason)
-    neighbors = None if result.lldp is None and result.cdp is None else result.neighbors
-    record = partial(
-        store.record_cli, device, started, cli_runs(result),
-        hardware=result.hardware, optics=result.optics, neighbors=neighbors,
-    )  # fmt: skip
-    await loop.run_in_executor(writer, record)
-    return result
-
-
-async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], concurrency: int) -> list[DevicePoll]:
-    """Poll every device once, concurrently (bounded), and record each result; ``netmon poll --all``."""
-    limit = asyncio.Semaphore(concurrency)
-    workers = max(1, poller.config.cli_workers)
-    with (
-        ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer,
-        ThreadPoolExecutor(workers, thread_name_prefix="netmon-ssh") as ssh_pool,
-    ):
-        polls = (poll_and_record(poller, store, d, limit, writer, ssh_pool) for d in devices)
-        return list(await asyncio.gather(*polls))
+async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], job: Job = POLL) -> list[DevicePoll]:
+    """Run one job on every device once, concurrently (the poller's bounds), and record each; ``netmon poll``."""
+    recorder = Recorder(store, poller.config, poller.secrets.privacy)
+    with ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer:
+        return list(await asyncio.gather(*(poll_and_record(poller, recorder, d, writer, job) for d in devices)))
 
 
 async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: ThreadPoolExecutor) -> list:
@@ -282,10 +127,8 @@ class Scheduler:
         self.store = store
         self.poller = poller
         self.spread = config.interval if spread is None else spread
-        self.limit = asyncio.Semaphore(config.concurrency)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="netmon-store")
-        # netmiko blocks a thread per session: SSH collection gets its own bounded pool.
-        self.cli_pool = ThreadPoolExecutor(max(1, config.cli_workers), thread_name_prefix="netmon-ssh")
+        self.recorder = Recorder(store, config, poller.secrets.privacy if poller is not None else None)
         self.scheduler = AsyncIOScheduler()
         self.devices: dict[str, DeviceRow] = {}
         self.generation = -1
@@ -323,46 +166,37 @@ class Scheduler:
         """Make the jobs match ``devices``: add new, drop gone, reschedule changed."""
         wanted = {d.hostname: d for d in devices}
         for hostname in set(self.devices) - set(wanted):
-            self.scheduler.remove_job(f"poll:{hostname}")
-            if self.scheduler.get_job(f"cli:{hostname}"):
-                self.scheduler.remove_job(f"cli:{hostname}")
+            for job in (POLL, CLI):
+                if self.scheduler.get_job(f"{job.name}:{hostname}"):
+                    self.scheduler.remove_job(f"{job.name}:{hostname}")
             log.info("%s: no longer in the inventory, polling stopped", hostname)
         now = datetime.now().astimezone()
         for hostname, device in wanted.items():
             if self.devices.get(hostname) == device:
                 continue
-            interval = device.interval or self.config.interval
-            offset = first_run_offset(device.hostname, interval, self.spread)
-            self.scheduler.add_job(
-                self._job,
-                IntervalTrigger(seconds=interval),
-                args=[device],
-                id=f"poll:{hostname}",
-                name=f"poll {hostname}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, interval // 2),
-                next_run_time=now + timedelta(seconds=offset),
-                replace_existing=True,
-            )
-            cli_job = f"cli:{hostname}"
-            # The switch-style SSH collector (show version, inventory, optics, neighbours) where it knows the CLI;
-            # an AireOS controller's CLI is read by the wlc poll instead.
-            if device.ssh_profile and device.platform in cli_parsers.PLATFORMS and self.config.cli_interval:
+            offset = first_run_offset(device.hostname, device.interval or self.config.interval, self.spread)
+            jobs = self.poller.jobs(device)
+            for job in (POLL, CLI):
+                job_id = f"{job.name}:{hostname}"
+                if job not in jobs:
+                    if self.scheduler.get_job(job_id):
+                        self.scheduler.remove_job(job_id)
+                    continue
+                interval = self.poller.interval(job, device)
+                # The SSH collection a moment after the poll: the SNMP poll names the ports it reports on.
+                start = offset if job is POLL else offset + min(self.spread, 1.0)
                 self.scheduler.add_job(
-                    self._cli_job,
-                    IntervalTrigger(seconds=self.config.cli_interval),
-                    args=[device],
-                    id=cli_job,
-                    name=f"ssh {hostname}",
+                    self._job,
+                    IntervalTrigger(seconds=interval),
+                    args=[device, job],
+                    id=job_id,
+                    name=f"{'poll' if job is POLL else 'ssh'} {hostname}",
                     max_instances=1,
                     coalesce=True,
-                    misfire_grace_time=max(1, self.config.cli_interval // 2),
-                    next_run_time=now + timedelta(seconds=offset + min(self.spread, 1.0)),
+                    misfire_grace_time=max(1, interval // 2),
+                    next_run_time=now + timedelta(seconds=start),
                     replace_existing=True,
                 )
-            elif self.scheduler.get_job(cli_job):
-                self.scheduler.remove_job(cli_job)
         self.devices = wanted
 
     def _schedule_maintenance(self) -> None:
@@ -432,28 +266,21 @@ class Scheduler:
         if closed:
             log.info("RADIUS: %d sessions timed out (no update for 3 interim intervals)", closed)
 
-    async def _job(self, device: DeviceRow) -> None:
+    async def _job(self, device: DeviceRow, job: Job = POLL) -> None:
         t0 = time.perf_counter()
+        what = "poll" if job is POLL else "SSH collection"
         try:
-            await poll_and_record(self.poller, self.store, device, self.limit, self.writer, self.cli_pool)
+            await poll_and_record(self.poller, self.recorder, device, self.writer, job)
         except asyncio.CancelledError:
-            log.info("%s: poll interrupted by shutdown", device.hostname)
+            log.info("%s: %s interrupted by shutdown", device.hostname, what)
             return
         except Exception:  # a bug: log it, keep the schedule alive
-            log.exception("%s: poll job failed", device.hostname)
-        self.polls += 1
-        log.debug("%s polled in %.2f s", device.hostname, time.perf_counter() - t0)
-
-    async def _cli_job(self, device: DeviceRow) -> None:
-        try:
-            await collect_cli(self.poller.secrets, self.store, device, self.cli_pool, self.writer)
-        except asyncio.CancelledError:
-            log.info("%s: SSH collection interrupted by shutdown", device.hostname)
-        except Exception:
-            log.exception("%s: SSH collection job failed", device.hostname)
+            log.exception("%s: %s job failed", device.hostname, what)
+        if job is POLL:
+            self.polls += 1
+        log.debug("%s: %s in %.2f s", device.hostname, what, time.perf_counter() - t0)
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.cli_pool.shutdown(wait=False, cancel_futures=True)
         self.writer.shutdown(wait=True)

@@ -38,22 +38,12 @@ from pathlib import Path
 
 import yaml
 
-from collectors.radius.listener import Nas
-from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
+from collectors.credentials import Nas, SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials, SshCredentials
 from netmon.privacy import PrivacyError, Pseudonymizer
 
 
 class SecretsError(Exception):
     """A problem with the secrets file. Messages name profiles and fields, never values."""
-
-
-@dataclass(frozen=True)
-class SshCredentials:
-    profile: str
-    username: str
-    password: str | None = field(default=None, repr=False)
-    key_file: str | None = None
-    enable_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

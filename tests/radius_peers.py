@@ -15,8 +15,9 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from collectors.credentials import Nas
 from collectors.radius import codec
-from collectors.radius.listener import AccountingListener, Nas, NasTable
+from collectors.radius.listener import AccountingListener, NasTable
 from netmon.privacy import Pseudonymizer
 from netmon.store import Store
 from netmon.store.radius import SessionSettings

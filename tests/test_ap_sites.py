@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.wlc.observations import AccessPoint, WlcResult
+from collectors.observations import AccessPoint, WlcResult
 from inventory.ap_sites import parse
 from inventory.yaml_file import InventoryError
 from tests.conftest import run_netmon

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from collectors import cli, cli_parsers
 from collectors.cli import CliResult, CliTarget, CliTimeouts, collect, collect_many
+from collectors.credentials import SshCredentials
 from collectors.observations import HardwareItem, Neighbor, OpticReading, SystemInfo
 from netmon.lab.ssh_device import DeviceBehaviour, FakeDevice, closed_port, fake_devices, silent_port
-from netmon.secrets import SshCredentials
 
 PASSWORD = "Tr0ub4dor&3-lab-only"
 WRONG_PASSWORD = "not-the-right-one-7731"

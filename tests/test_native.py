@@ -9,8 +9,9 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api
 from pysnmp.proto.api import v2c
 
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpBadAnswer, SnmpClient, SnmpError, SnmpTarget, SnmpTimeout
+from collectors.credentials import SnmpV2cCredentials
+from collectors.snmp.api import SnmpBadAnswer, SnmpError, SnmpTarget, SnmpTimeout
+from collectors.snmp.client import SnmpClient
 
 P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
@@ -122,7 +123,7 @@ def test_names_are_refused_not_resolved(host):
         finally:
             client.close()
 
-    from collectors.snmp.session import SnmpError
+    from collectors.snmp.api import SnmpError
 
     with pytest.raises(SnmpError, match="not an IP address"):
         asyncio.run(go())

@@ -21,9 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors import cdp, lldp
+from collectors.credentials import SnmpV2cCredentials
 from collectors.observations import Neighbor
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from netmon import lab as lab_mod
 
 ENGINES = ["native", "pysnmp"]

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collectors import optics, system
+from collectors.credentials import SnmpV2cCredentials
 from collectors.optics.entity import scaled, watts_to_dbm
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from netmon import lab as lab_mod
 
 DOM = "1.3.6.1.4.1.2636.3.60.1.1.1.1"

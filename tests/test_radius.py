@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collectors.credentials import Nas
 from collectors.radius import codec
-from collectors.radius.listener import Nas
 from netmon.privacy import Pseudonymizer
 from netmon.store import Store
 from netmon.store.radius import close_timed_out, session_pseudonym

@@ -89,7 +89,7 @@ def test_a_visit_seen_by_controller_and_accounting_has_one_client_pseudonym(lab,
 
     async def scenario():
         async with AccountingServer(cfg.db, nases=list(secrets.radius.values()), key=secrets.privacy) as server:
-            results = await poll_all(Poller(cfg, secrets), server.store, wlcs, 4)
+            results = await poll_all(Poller(cfg, secrets), server.store, wlcs)
             assert all(r.wlc is not None and not r.errors for r in results), [r.errors for r in results]
             for model in models:
                 source = lab_mod.RADIUS_SOURCES[model.hostname]

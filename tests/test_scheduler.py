@@ -7,7 +7,7 @@ import sqlite3
 import time
 
 import inventory
-from collectors.snmp.credentials import SnmpV2cCredentials
+from collectors.credentials import SnmpV2cCredentials
 from inventory.model import Device, Inventory, Site
 from netmon import secrets as netmon_secrets
 from netmon.config import Config, SnmpSettings
@@ -180,9 +180,9 @@ def test_a_store_failure_leaves_the_device_unknown_not_stale(lab, tmp_path):
     async def go():
         poller = Poller(cfg, secrets)
         try:
-            await poll_all(poller, store, store.devices(), 4)  # a good poll first
+            await poll_all(poller, store, store.devices())  # a good poll first
             store.record_poll = broken
-            return await poll_all(poller, store, store.devices(), 4)
+            return await poll_all(poller, store, store.devices())
         finally:
             poller.close()
 
@@ -194,17 +194,18 @@ def test_a_store_failure_leaves_the_device_unknown_not_stale(lab, tmp_path):
 
 def test_ssh_collection_of_the_lab_switch_is_stored(lab, tmp_path):
     """netmiko logs in to the lab's SSH switch; its optics, hardware and neighbours land in the store."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from netmon.scheduler import collect_cli
+    from netmon.poller import CLI
 
     _inv, store, secrets, cfg = _lab_setup(lab, tmp_path)
     device = next(d for d in store.devices() if d.ssh_profile)
 
     async def go():
-        with ThreadPoolExecutor(2) as pool, ThreadPoolExecutor(1) as writer:
-            await poll_all(Poller(cfg, secrets), store, store.devices(), 8)  # SNMP first: interfaces to match ports
-            return await collect_cli(secrets, store, device, pool, writer)
+        poller = Poller(cfg, secrets)
+        try:
+            await poll_all(poller, store, store.devices())  # SNMP first: interfaces to match ports
+            return (await poll_all(poller, store, [device], CLI))[0]
+        finally:
+            poller.close()
 
     result = asyncio.run(go())
     assert result.errors == [], result.errors

@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 from collectors import interfaces, system
-from collectors.snmp.credentials import SnmpV2cCredentials, SnmpV3Credentials
-from collectors.snmp.session import SnmpAuthError, SnmpClient, SnmpTarget, SnmpTimeout
+from collectors.credentials import SnmpV2cCredentials, SnmpV3Credentials
+from collectors.snmp.api import SnmpAuthError, SnmpTarget, SnmpTimeout
+from collectors.snmp.client import SnmpClient
 from netmon import lab as lab_mod
 from tests.conftest import require_tool
 

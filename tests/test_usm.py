@@ -17,9 +17,10 @@ from pysnmp.proto.secmod.rfc3826.priv import aes
 from pysnmp.proto.secmod.rfc7860.auth import hmacsha2
 
 from collectors import system
+from collectors.credentials import SnmpV3Credentials
 from collectors.snmp import ber, usm
-from collectors.snmp.credentials import SnmpV3Credentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from netmon import lab as lab_mod
 from tests.udp_peers import DelayRelay
 
@@ -325,7 +326,7 @@ def test_forged_discovery_with_impossible_boots_is_malformed_not_a_crash():
             transport.close()
 
     exc, drops = asyncio.run(go())
-    from collectors.snmp.session import SnmpError
+    from collectors.snmp.api import SnmpError
 
     assert isinstance(exc, SnmpError), repr(exc)
     assert drops.get("malformed", 0) >= 1

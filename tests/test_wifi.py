@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.wlc.observations import AccessPoint, Client, Wlan, WlcResult
+from collectors.observations import AccessPoint, Client, Wlan, WlcResult
 from inventory.ap_sites import site_by_prefix
 from inventory.model import Device, Inventory, Site
 from netmon.privacy import Pseudonymizer
@@ -115,7 +115,7 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
 
     from prometheus_client import generate_latest
 
-    from collectors.snmp.credentials import SnmpV2cCredentials
+    from collectors.credentials import SnmpV2cCredentials
     from exporters.prometheus import registry
     from netmon import lab as lab_mod
     from netmon.config import Config
@@ -137,7 +137,7 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
         )
         secrets = Secrets(snmp={"p": SnmpV2cCredentials("p", "wlc-aireos")}, privacy=P)
         cfg = Config(db=tmp_path / "n.db", optics_interval=0, hardware_interval=0, topology_interval=0)
-        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices(), 4))
+        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices()))
     assert results[0].wlc is not None and not results[0].errors, results[0].errors
     aps = {a["name"]: (a["site"], a["status"]) for a in store.access_points()}
     assert aps["ap-library-1"][0] == "library" and aps["ap-arena-1"][0] == "arena"
@@ -211,18 +211,17 @@ def test_empty_polls_gone_aps_and_shared_names_in_metrics(tmp_path):
 
 
 def test_a_wifi_store_failure_does_not_make_the_controller_unknown(tmp_path):
-    from types import SimpleNamespace
 
+    from collectors.observations import Observations
     from netmon.config import Config
     from netmon.poller import DevicePoll
-    from netmon.scheduler import _record_wlc
+    from netmon.recorder import Recorder
 
     store, wlc, _, _ = setup(tmp_path)
     store.record_poll(wlc, 0.0, None, None, [])
     bad_rules = Config(ap_site_rules=({"prefix": "ap-", "site": "atlantis"},))
-    poller = SimpleNamespace(config=bad_rules, secrets=SimpleNamespace(privacy=P))
-    result = DevicePoll(device=wlc, started=0.0, wlc=WlcResult("aireos", "x", APS, (), (), ()))
-    _record_wlc(store, wlc, result, poller)
+    result = DevicePoll(device=wlc, started=0.0, observed=Observations(wlc=WlcResult("aireos", "x", APS, (), (), ())))
+    Recorder(store, bad_rules, P).wifi(result)
     assert store.device_states()[0]["last_error_reason"] != "store"
     assert {"collector": "wlc", "reason": "store", "count": 1} in store.collector_error_counts()
 

@@ -16,10 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collectors import system, wlc
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.credentials import SnmpV2cCredentials
+from collectors.observations import AccessPoint, Client, Radio, Wlan, WlcResult
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from collectors.wlc import aruba, core
-from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
 from netmon import lab as lab_mod
 
 pytestmark = pytest.mark.integration

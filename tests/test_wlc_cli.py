@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from collectors.cli import CliTimeouts
+from collectors.credentials import SshCredentials
 from collectors.wlc import cli as wlc_cli
 from inventory.model import Device, Inventory, Site
 from netmon import lab as lab_mod
@@ -25,7 +26,7 @@ from netmon.lab.wlc_agent import ControllerAgent, ControllerModel
 from netmon.poller import Poller
 from netmon.privacy import Pseudonymizer
 from netmon.scheduler import Scheduler, poll_all
-from netmon.secrets import Secrets, SshCredentials
+from netmon.secrets import Secrets
 from netmon.store import DeviceRow, Store
 
 USER, PASSWORD = "netmon", "fake-wlc-password-7"
@@ -342,7 +343,7 @@ def test_an_empty_controller_is_an_answer_and_garbage_is_not():
 
 
 def _snmp_read(model: ControllerModel, tmp_path):
-    from collectors.snmp.credentials import SnmpV2cCredentials
+    from collectors.credentials import SnmpV2cCredentials
 
     port = lab_mod.free_udp_port()
     secrets = Secrets(snmp={"v2": SnmpV2cCredentials("v2", model.hostname)})
@@ -510,7 +511,7 @@ def test_ssh_only_controllers_reach_the_store_and_a_dead_one_stalls_nobody(tmp_p
 def test_netmon_poll_reads_an_ssh_only_controller(tmp_path):
     with FakeDevice(wlc_cli_sim.aireos_device(_model("wlc-aireos"), USER, PASSWORD)) as a:
         store, secrets, cfg = _setup(tmp_path, [_ssh_wlc("wlc-aireos", a.port, "cisco_wlc_ssh")])
-        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices(), 4))
+        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices()))
     assert results[0].up and results[0].errors == [] and results[0].wlc.profile == "aireos"
     assert {(r.collector, r.error_reason) for r in results[0].runs} == {("cli", None), ("wlc", None)}
     assert len(store.access_points()) == 35

@@ -11,10 +11,11 @@ import pytest
 
 import inventory
 from collectors import system, wlc
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.credentials import SnmpV2cCredentials
+from collectors.observations import Wlan
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from collectors.wlc import C9800_PRODUCTS, aireos, c9800
-from collectors.wlc.observations import Wlan
 from inventory.model import Inventory
 from netmon import lab as lab_mod
 from netmon import secrets as netmon_secrets
@@ -205,7 +206,7 @@ def test_both_lab_snmp_controllers_reach_the_store_through_the_scheduler(tmp_pat
         snmp=SnmpSettings(timeout=2.0, retries=1),
     )
     with lab_mod.WlcDevice(lab):
-        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices(), 4))
+        results = asyncio.run(poll_all(Poller(cfg, secrets), store, store.devices()))
     assert {r.device.hostname: r.errors for r in results} == {"wlc-city": [], "wlc-9800": []}
     assert {r.device.hostname: r.wlc.profile for r in results} == {"wlc-city": "aireos", "wlc-9800": "c9800"}
     models = {m.hostname: m for m in lab.wlc_models()}

@@ -8,9 +8,10 @@ ENTITY-SENSOR-MIB profile.
 
 from __future__ import annotations
 
-from collectors.observations import OpticReading
+from collectors.base import Context, SnmpCollector
+from collectors.observations import OpticReading, Optics
 from collectors.optics import arista, cisco, entity_sensor, juniper
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 name = "optics"
 
@@ -27,3 +28,10 @@ def profile_for(object_id: str):
 
 async def collect(session: SnmpSession, object_id: str = "") -> list[OpticReading]:
     return await profile_for(object_id).read(session)
+
+
+async def _read(session: SnmpSession, context: Context) -> Optics:
+    return Optics(await collect(session, context.object_id))
+
+
+COLLECTOR = SnmpCollector(name, "optics", Optics, _read)

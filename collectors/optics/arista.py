@@ -8,7 +8,7 @@ the core turns into dBm like the value itself).
 from __future__ import annotations
 
 from collectors.optics import entity_sensor
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 THRESHOLD = (1, 3, 6, 1, 4, 1, 30065, 3, 12, 1, 1, 1)
 COLUMNS = {

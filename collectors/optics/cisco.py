@@ -9,7 +9,7 @@ minor is a warning, major and critical an alarm.
 from __future__ import annotations
 
 from collectors.optics.entity import EntityTree, Interfaces, RawSensor, readings
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 ENT_SENSOR = (1, 3, 6, 1, 4, 1, 9, 9, 91, 1, 1, 1, 1)
 TYPE, SCALE, PRECISION, VALUE = (ENT_SENSOR + (n,) for n in (1, 2, 3, 4))

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from collectors.interfaces import IF_DESCR, IF_NAME
 from collectors.observations import OpticReading
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 ENT_PHYSICAL = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
 ENT_DESCR = ENT_PHYSICAL + (2,)

@@ -6,7 +6,7 @@ The standard has no thresholds; :mod:`collectors.optics.arista` adds Arista's.
 from __future__ import annotations
 
 from collectors.optics.entity import EntityTree, Interfaces, RawSensor, readings
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 ENT_PHY_SENSOR = (1, 3, 6, 1, 2, 1, 99, 1, 1, 1)
 TYPE, SCALE, PRECISION, VALUE = (ENT_PHY_SENSOR + (n,) for n in (1, 2, 3, 4))

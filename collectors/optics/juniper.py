@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collectors.observations import OpticReading
 from collectors.optics.entity import Interfaces
-from collectors.snmp.session import SnmpSession
+from collectors.snmp.api import SnmpSession
 
 CURRENT = (1, 3, 6, 1, 4, 1, 2636, 3, 60, 1, 1, 1, 1)
 # kind: (value column, divisor, {threshold kind: column})

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
+from collectors.credentials import Nas
 from collectors.log_limit import LogLimiter
 from collectors.radius import codec
 
@@ -35,15 +36,6 @@ log = logging.getLogger(__name__)
 DEDUP_SECONDS = 30.0
 DEDUP_MAX = 200_000
 RECEIVE_BUFFER = 8 << 20  # a failover burst must wait in the kernel, not be dropped by it
-
-
-@dataclass(frozen=True)
-class Nas:
-    """A declared RADIUS client (a controller): its name, the address or network it sends from, its secret."""
-
-    name: str
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network
-    secret: bytes = field(repr=False)
 
 
 class NasTable:

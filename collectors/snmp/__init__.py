@@ -1,21 +1,4 @@
-"""SNMP transport: credentials and the session interface collectors use."""
-
-from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
-from collectors.snmp.session import (
-    SnmpError,
-    SnmpSession,
-    SnmpTarget,
-    SnmpTimeout,
-    open_session,
-)
-
-__all__ = [
-    "SnmpCredentials",
-    "SnmpError",
-    "SnmpSession",
-    "SnmpTarget",
-    "SnmpTimeout",
-    "SnmpV2cCredentials",
-    "SnmpV3Credentials",
-    "open_session",
-]
+"""SNMP for the collectors: :mod:`~collectors.snmp.api` (the session they call), :mod:`~collectors.snmp.client`
+(the engines' owner that opens sessions), the native engine (:mod:`~collectors.snmp.ber`,
+:mod:`~collectors.snmp.usm`, :mod:`~collectors.snmp.native`) and the pysnmp one (:mod:`~collectors.snmp.pysnmp_engine`).
+"""

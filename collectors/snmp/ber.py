@@ -22,14 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-OID = tuple[int, ...]
+from collectors.snmp.api import END_OF_MIB_VIEW, GET, GET_BULK, OID
 
-# PDU tags (RFC 3416)
-GET = 0xA0
+# PDU tags (RFC 3416; GET and GET_BULK, what a session sends, come from the API)
 GET_NEXT = 0xA1
 RESPONSE = 0xA2
 SET = 0xA3
-GET_BULK = 0xA5
 REPORT = 0xA8
 
 # Value tags
@@ -56,16 +54,6 @@ _UNSIGNED_LIMIT = {T_COUNTER32: 2**32, T_GAUGE32: 2**32, T_TIMETICKS: 2**32, T_C
 
 class BerError(ValueError):
     """The bytes are not an SNMPv1/v2c message we accept."""
-
-
-class _EndOfMibView:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "END_OF_MIB_VIEW"
-
-
-END_OF_MIB_VIEW = _EndOfMibView()
 
 
 @dataclass(frozen=True, slots=True)

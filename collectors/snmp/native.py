@@ -30,10 +30,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from collectors.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
 from collectors.log_limit import LogLimiter
 from collectors.snmp import ber, usm
-from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
-from collectors.snmp.session import (
+from collectors.snmp.api import (
     OID,
     SnmpAuthError,
     SnmpBadAnswer,

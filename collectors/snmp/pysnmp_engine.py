@@ -1,4 +1,4 @@
-"""The pysnmp 7 engine behind :class:`collectors.snmp.session.SnmpSession`: SNMPv3 (and v2c on request)."""
+"""The pysnmp 7 engine behind :class:`collectors.snmp.api.SnmpSession`: SNMPv3 (and v2c on request)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,18 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import errind, rfc1905
 
-from collectors.snmp.ber import END_OF_MIB_VIEW, GET
-from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials
-from collectors.snmp.session import OID, SnmpAuthError, SnmpError, SnmpSession, SnmpTarget, SnmpTimeout, oid_str
+from collectors.credentials import SnmpCredentials, SnmpV2cCredentials
+from collectors.snmp.api import (
+    END_OF_MIB_VIEW,
+    GET,
+    OID,
+    SnmpAuthError,
+    SnmpError,
+    SnmpSession,
+    SnmpTarget,
+    SnmpTimeout,
+    oid_str,
+)
 
 _AUTH = {
     "md5": usmHMACMD5AuthProtocol,

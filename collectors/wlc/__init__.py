@@ -18,11 +18,12 @@ A device that is none of these raises :class:`~collectors.wlc.core.NotAControlle
 
 from __future__ import annotations
 
-from collectors.snmp.session import SnmpSession
+from collectors.base import Context, DeviceFacts, SnmpCollector, has_snmp
+from collectors.observations import WlcResult
+from collectors.snmp.api import SnmpSession
 from collectors.wlc import aireos, aruba, c9800, core
-from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
 
-__all__ = ["AccessPoint", "Client", "Radio", "Wlan", "WlcResult", "collect", "profile_for"]
+__all__ = ["COLLECTOR", "collect", "profile_for"]
 
 name = "wlc"
 
@@ -77,3 +78,15 @@ async def collect(session: SnmpSession, object_id: str) -> WlcResult:
     if profile is None:
         raise core.NotAController(f"no wireless controller profile for sysObjectID {object_id or '(none)'}")
     return await profile.read(session)
+
+
+def _handles(device: DeviceFacts) -> bool:
+    return device.role == "wlc" and has_snmp(device)
+
+
+async def _read(session: SnmpSession, context: Context) -> WlcResult:
+    return await collect(session, context.object_id)
+
+
+# Every poll: clients come and go by the minute.
+COLLECTOR = SnmpCollector(name, "poll", WlcResult, _read, _handles)

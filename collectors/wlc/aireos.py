@@ -28,9 +28,9 @@ agentInventoryMachineModel, else ENTITY-MIB (Cisco Business Wireless).
 
 from __future__ import annotations
 
-from collectors.snmp.session import OID, SnmpSession
+from collectors.observations import Client, Radio, Wlan, WlcResult
+from collectors.snmp.api import OID, SnmpSession
 from collectors.wlc import core
-from collectors.wlc.observations import Client, Radio, Wlan, WlcResult
 
 name = "aireos"
 

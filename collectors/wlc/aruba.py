@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import re
 
-from collectors.snmp.session import SnmpSession
+from collectors.observations import AccessPoint, Client, Radio, Wlan, WlcResult
+from collectors.snmp.api import SnmpSession
 from collectors.wlc import core
-from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
 
 name = "aruba"
 

@@ -27,9 +27,9 @@ where cldcClientProtocol has no value for it (its enumeration stops at
 
 from __future__ import annotations
 
-from collectors.snmp.session import SnmpSession
+from collectors.observations import Client, Wlan, WlcResult
+from collectors.snmp.api import SnmpSession
 from collectors.wlc import aireos, core
-from collectors.wlc.observations import Client, Wlan, WlcResult
 
 name = "c9800"
 

@@ -17,7 +17,7 @@ AireOS    ``show sysinfo``,       ``show ap summary``,               ``show wlan
 9800      ``show version``        ``show ap summary``                ``show wlan summary``
 ========  ======================  =================================  ==========================
 
-What maps onto :class:`~collectors.wlc.observations.WlcResult`, and how it differs from SNMP:
+What maps onto :class:`~collectors.observations.WlcResult`, and how it differs from SNMP:
 
 - APs are keyed as the SNMP profiles, RADIUS (Called-Station-Id) and the AP-to-site
   mappings key them, by the base radio MAC. The 9800's summary prints it (``Radio MAC``,
@@ -67,10 +67,10 @@ from pathlib import Path
 
 from collectors import cli as ssh
 from collectors import cli_parsers
-from collectors.observations import CollectorError, SystemInfo
+from collectors.base import Context, DeviceFacts, SshCollector, SshSession
+from collectors.credentials import SshCredentials
+from collectors.observations import AccessPoint, CollectorError, CollectorRun, Radio, Steps, SystemInfo, Wlan, WlcResult
 from collectors.wlc import core
-from collectors.wlc.observations import AccessPoint, Radio, Wlan, WlcResult
-from netmon.secrets import SshCredentials
 
 log = logging.getLogger(__name__)
 
@@ -583,3 +583,54 @@ def collect(
         fail(name, "parse", "no access point or WLAN list could be read")
     result.duration = time.monotonic() - started
     return result
+
+
+# -- the collector: a controller whose SNMP is not allowed, polled over SSH instead ----------------------------
+
+
+def timeouts_within(deadline: float) -> ssh.CliTimeouts:
+    """SSH limits that fit inside a poll deadline: a quarter each for the steps of the login, half per command."""
+    step = max(1.0, min(10.0, deadline / 4))
+    return ssh.CliTimeouts(step, step, step, step, max(1.0, min(30.0, deadline / 2)), max(1.0, deadline - 2.0))
+
+
+def over_ssh(device: DeviceFacts) -> bool:
+    """A controller whose Wi-Fi data comes over SSH: no SNMP profile, an SSH profile and a controller CLI."""
+    return (
+        device.role == "wlc"
+        and not device.snmp_profile
+        and bool(device.ssh_profile)
+        and is_wlc_platform(device.platform)
+    )
+
+
+def steps(out: WlcCliResult, started: float, hostname: str) -> Steps:
+    """The SSH collection as runs: ``cli`` (the session) and ``wlc`` (its commands), and what they gave.
+
+    A controller that answered is up, even if its system command said nothing we understood."""
+    failed: dict[str, str] = {}
+    for e in out.errors:
+        failed.setdefault(ssh.name if e.collector == ssh.name else name, e.reason)
+    connect = out.durations.get("connect", 0.0)
+    result = Steps(runs=[CollectorRun(ssh.name, connect, failed.get(ssh.name))], errors=list(out.errors))
+    if ssh.name not in failed:
+        result.runs.append(CollectorRun(name, out.duration - connect, failed.get(name) if out.wlc is None else None))
+        result.observations.append(out.system or SystemInfo("", "", None, hostname))
+        if out.wlc is not None:
+            result.observations.append(out.wlc)
+        result.read_at = started + connect + out.durations.get("system", 0.0)
+    return result
+
+
+async def _read(session: SshSession, context: Context) -> Steps:
+    started = time.time()
+    creds = session.credentials
+    call = functools.partial(
+        collect, session.host, session.port, session.platform, creds, timeouts_within(session.deadline),
+        enable_secret=creds.enable_secret, label=session.label,
+    )  # fmt: skip
+    return steps(await session.run(call), started, context.device.hostname)
+
+
+# Polled like an SNMP controller (same interval, same deadline, same store path), in the SSH pool.
+COLLECTOR = SshCollector(name, "poll", _read, over_ssh)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 
-from collectors.snmp.session import OID, SnmpError, SnmpSession
-from collectors.wlc.observations import AccessPoint, Client, Radio, Wlan, WlcResult
+from collectors.observations import AccessPoint, Client, Radio, Wlan, WlcResult
+from collectors.snmp.api import OID, SnmpError, SnmpSession
 
 SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 ENT_PHYSICAL_CLASS = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 5)

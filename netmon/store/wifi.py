@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from collectors.wlc.observations import AccessPoint, WlcResult
+from collectors.observations import AccessPoint, WlcResult
 from netmon.privacy import PrivacyError, Pseudonymizer, realm_of
 from netmon.store.db import Database
 from netmon.store.rows import DeviceRow

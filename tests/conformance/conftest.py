@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from collectors import interfaces
+from collectors.credentials import SnmpV2cCredentials
 from collectors.observations import InterfaceSample
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from netmon import lab as lab_mod
 from tests.conformance import FIXTURES, MISSING_REASON, SNMP_FIXTURES
 

@@ -55,9 +55,10 @@ from collections import Counter
 import pytest
 
 from collectors import cdp, lldp
+from collectors.credentials import SnmpV2cCredentials
 from collectors.observations import Neighbor
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from tests.conformance import EXPECTED, FIXTURES, MISSING_REASON, SNMP_FIXTURES
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,9 @@ import re
 import pytest
 
 from collectors import optics, system
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.credentials import SnmpV2cCredentials
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from tests.conformance import EXPECTED, FIXTURES, MISSING_REASON, SNMP_FIXTURES
 
 pytestmark = pytest.mark.integration

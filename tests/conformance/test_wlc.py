@@ -36,10 +36,11 @@ import re
 import pytest
 
 from collectors import system, wlc
-from collectors.snmp.credentials import SnmpV2cCredentials
-from collectors.snmp.session import SnmpClient, SnmpTarget
+from collectors.credentials import SnmpV2cCredentials
+from collectors.observations import WlcResult
+from collectors.snmp.api import SnmpTarget
+from collectors.snmp.client import SnmpClient
 from collectors.wlc import aruba
-from collectors.wlc.observations import WlcResult
 from tests.conformance import EXPECTED, FIXTURES, MISSING_REASON, SNMP_FIXTURES
 
 pytestmark = pytest.mark.integration

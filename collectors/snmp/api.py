@@ -1,4 +1,4 @@
-"""The one SNMP seam collectors use: get, get-many and bulk-walk of columns.
+"""The SNMP API: the one seam collectors use (get, get-many and bulk-walk of columns), and what engines implement.
 
 Collectors never touch an SNMP engine directly. Everything they need is here:
 
@@ -9,12 +9,14 @@ Collectors never touch an SNMP engine directly. Everything they need is here:
 
 and the values come back as plain Python (``int``, ``bytes``, OID tuples).
 
-Two engines sit behind the same interface (:class:`SnmpClient` picks one per
-session): ``native`` speaks SNMPv2c and SNMPv3/USM with netmon's own BER codec
+Two engines sit behind the same interface (:class:`collectors.snmp.client.SnmpClient`
+picks one per session): ``native`` speaks SNMPv2c and SNMPv3/USM with netmon's own BER codec
 (:mod:`collectors.snmp.ber`, :mod:`collectors.snmp.usm`) over one asyncio UDP
 socket, and ``pysnmp`` (pysnmp 7), the reference, used for 3DES privacy and for
 everything when configured with ``engine: pysnmp``. Collectors cannot tell
-them apart; the tests run the collectors over both.
+them apart; the tests run the collectors over both. This module is what both
+engines import: the session base (the walking logic), the target, the errors,
+the OID type and the two PDU types a session sends.
 """
 
 from __future__ import annotations
@@ -23,15 +25,24 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.snmp.ber import END_OF_MIB_VIEW, GET, GET_BULK
-from collectors.snmp.credentials import SnmpCredentials, SnmpV2cCredentials
-
 OID = tuple[int, ...]
-ENGINES = ("native", "pysnmp")
+# The PDU types a session sends (RFC 3416 tags; the native codec encodes them as they are).
+GET = 0xA0
+GET_BULK = 0xA5
 
 # A walk stops after this many requests even if the agent keeps answering:
 # a broken agent that returns the same OIDs forever must not pin a poller.
 MAX_REQUESTS_PER_WALK = 10_000
+
+
+class _EndOfMibView:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "END_OF_MIB_VIEW"
+
+
+END_OF_MIB_VIEW = _EndOfMibView()  # a varbind's value when the agent has nothing further (endOfMibView)
 
 
 class SnmpError(Exception):
@@ -56,10 +67,6 @@ class SnmpAuthError(SnmpError):
     """USM rejected us (unknown user, wrong key, wrong level)."""
 
     reason = "auth"
-
-
-def parse_oid(text: str) -> OID:
-    return tuple(int(x) for x in text.strip(".").split("."))
 
 
 def oid_str(oid: Iterable[int]) -> str:
@@ -149,52 +156,3 @@ class SnmpSession:
                 result[column][oid[n:]] = value
             active = [c for c in active if c not in finished]
         return result
-
-
-def _native_can(creds: SnmpCredentials) -> bool:
-    from collectors.snmp.usm import NATIVE_PRIV
-
-    return isinstance(creds, SnmpV2cCredentials) or creds.priv_protocol in (None, *NATIVE_PRIV)
-
-
-class SnmpClient:
-    """Owns the engines (sockets, pysnmp's SnmpEngine). One per process; sessions are cheap.
-
-    ``engine="native"`` (the default) uses netmon's own codec for SNMPv2c and
-    SNMPv3 (every auth protocol; DES and AES privacy) and pysnmp for 3DES;
-    ``engine="pysnmp"`` uses pysnmp for everything.
-    """
-
-    def __init__(self, engine: str = "native") -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"unknown SNMP engine {engine!r} (one of {', '.join(ENGINES)})")
-        self.engine = engine
-        self._native = None
-        self._pysnmp = None
-
-    async def session(self, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
-        if self.engine == "native" and _native_can(creds):
-            if self._native is None:
-                from collectors.snmp.native import NativeTransport
-
-                self._native = NativeTransport()
-            return await self._native.session(target, creds)
-        if self._pysnmp is None:
-            from collectors.snmp.pysnmp_engine import PysnmpEngine
-
-            self._pysnmp = PysnmpEngine()
-        return await self._pysnmp.session(target, creds)
-
-    def take_drops(self) -> dict[str, int]:
-        """Responses dropped (malformed, forged, late) since the last call, by reason."""
-        return self._native.take_drops() if self._native else {}
-
-    def close(self) -> None:
-        if self._native is not None:
-            self._native.close()
-        if self._pysnmp is not None:
-            self._pysnmp.close()
-
-
-async def open_session(client: SnmpClient, target: SnmpTarget, creds: SnmpCredentials) -> SnmpSession:
-    return await client.session(target, creds)

@@ -1,4 +1,4 @@
-"""SNMP credential profiles (v2c community, v3 USM user).
+"""Credential profiles: SNMP (v2c community, v3 USM user), SSH, and RADIUS clients, as the secrets file declares them.
 
 These objects hold secrets, so their ``repr`` never shows them: a profile that
 ends up in a log line or a traceback prints its name and security level only.
@@ -6,6 +6,7 @@ ends up in a log line or a traceback prints its name and security level only.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 AUTH_PROTOCOLS = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
@@ -63,3 +64,21 @@ class SnmpV3Credentials:
 
 
 SnmpCredentials = SnmpV2cCredentials | SnmpV3Credentials
+
+
+@dataclass(frozen=True)
+class SshCredentials:
+    profile: str
+    username: str
+    password: str | None = field(default=None, repr=False)
+    key_file: str | None = None
+    enable_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Nas:
+    """A declared RADIUS client (a controller): its name, the address or network it sends from, its secret."""
+
+    name: str
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    secret: bytes = field(repr=False)
