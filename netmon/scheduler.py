@@ -28,19 +28,14 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from collectors.radius.fticks import FTicksSyslogListener
-from collectors.radius.listener import AccountingListener, NasTable
-from netmon.config import Config, ConfigError, host_port
+from netmon.config import Config
 from netmon.poller import CLI, POLL, DevicePoll, Job, Poller
 from netmon.recorder import Recorder
-from netmon.secrets import Secrets
 from netmon.store import DeviceRow, Store
-from netmon.store.radius import SessionSettings
 
 log = logging.getLogger(__name__)
 INVENTORY_CHECK_SECONDS = 10
@@ -72,46 +67,6 @@ async def poll_all(poller: Poller, store: Store, devices: list[DeviceRow], job: 
     recorder = Recorder(store, poller.config, poller.secrets.privacy)
     with ThreadPoolExecutor(1, thread_name_prefix="netmon-store") as writer:
         return list(await asyncio.gather(*(poll_and_record(poller, recorder, d, writer, job) for d in devices)))
-
-
-async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: ThreadPoolExecutor) -> list:
-    """The RADIUS accounting listener (and the F-Ticks syslog one) when configured; [] when not.
-
-    Both hand what they receive to ``writer``, the same single writer thread the polls use.
-    """
-    settings = config.radius
-    if settings is None:
-        return []
-    if not secrets.radius:
-        raise ConfigError(
-            "radius: the accounting listener is configured but the secrets file declares no RADIUS clients"
-        )
-    if secrets.privacy is None:
-        raise ConfigError(
-            "radius: accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
-        )
-    sessions = SessionSettings(frozenset(config.eduroam_ssids), settings.interim_interval)
-    commit = partial(store.record_radius, pseudonyms=secrets.privacy, settings=sessions)
-    started = []
-    try:
-        host, port = host_port(settings.listen, "0.0.0.0")
-        started.append(await AccountingListener(NasTable(secrets.radius.values()), commit, writer).start(host, port))
-        log.info("RADIUS accounting on udp %s:%d from %d declared clients", host, port, len(secrets.radius))
-        if settings.fticks_listen:
-            host, port = host_port(settings.fticks_listen)
-            record = partial(_record_fticks, store, secrets.privacy)
-            sources = settings.fticks_networks(n.network for n in secrets.radius.values())
-            started.append(await FTicksSyslogListener(record, writer, sources).start(host, port))
-            log.info("F-Ticks syslog on udp %s:%d from %d allowed networks", host, port, len(sources))
-    except OSError as exc:
-        for listener in started:
-            listener.close()
-        raise ConfigError(f"radius: cannot listen on udp {host}:{port}: {exc.strerror}") from None
-    return started
-
-
-def _record_fticks(store: Store, pseudonyms, events, malformed: int, dropped: int = 0) -> int:
-    return store.record_fticks(events, pseudonyms, malformed, dropped)
 
 
 class Scheduler:

@@ -13,7 +13,25 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporters.prometheus import registry
 from netmon import config as config_mod
 from netmon import lab as lab_mod
+from netmon.store import Store
 from tests.conftest import VENV_BIN, run_netmon
+
+
+def test_poll_no_store_takes_the_run_path_ssh_only_controller_included(lab, tmp_path):
+    """`netmon poll --no-store` polls as `netmon run` does: the SSH-only controller over SSH, and nothing is written."""
+    common = ["--config", str(lab.config_path), "--db", str(tmp_path / "n.db")]
+    assert run_netmon(*common, "inventory", "import", str(lab.inventory_path)).returncode == 0
+    r = run_netmon(*common, "poll", "--no-store", "--all")
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[2:]}
+    assert set(rows) == {d.hostname for d in lab.devices}
+    assert all(row[2] == "up" for row in rows.values()), r.stdout
+    assert "no SNMP profile" not in r.stdout + r.stderr and rows["wlc-annex"][3] == "wlc-annex"
+    store = Store(tmp_path / "n.db")
+    try:
+        assert store.device_states()[0]["last_poll"] is None and store.collector_states() == []
+    finally:
+        store.close()
 
 
 def test_poll_all_and_one(lab, tmp_path):

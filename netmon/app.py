@@ -1,0 +1,172 @@
+"""``netmon run`` wired together: the store (with the inventory imported), the exporter, the poller and its scheduler,
+the RADIUS and F-Ticks listeners. The CLI and the tests call this; nothing here parses arguments or prints tables.
+
+Bad configuration found while starting (no devices, a port in use, an AP
+site rule naming no site, accounting without clients or a pseudonym key) is
+a :class:`netmon.config.ConfigError`, raised before anything runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+
+import inventory
+from collectors.radius.fticks import FTicksSyslogListener
+from collectors.radius.listener import AccountingListener, NasTable
+from exporters.prometheus import serve
+from netmon import __version__
+from netmon import secrets as secrets_mod
+from netmon.config import Config, ConfigError, host_port
+from netmon.poller import Poller
+from netmon.scheduler import Scheduler
+from netmon.secrets import Secrets
+from netmon.store import DeviceRow, Store
+from netmon.store.radius import SessionSettings
+
+log = logging.getLogger(__name__)
+
+
+def open_store(cfg: Config, secrets: Secrets) -> tuple[Store, list[DeviceRow]]:
+    """The store, with the configured inventory imported (all or nothing), and the devices to poll."""
+    store = Store(cfg.db)
+    try:
+        if cfg.inventory is not None:
+            store.import_inventory(
+                inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
+            )
+        devices = store.devices()
+        if not devices and cfg.radius is None:
+            raise ConfigError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
+        check_site_rules(cfg, store)
+    except BaseException:
+        store.close()
+        raise
+    return store, devices
+
+
+def check_site_rules(cfg: Config, store: Store) -> None:
+    """Every ``ap_site_rules`` entry names a site of the inventory (their form was checked when the file loaded)."""
+    sites = store.site_ids()
+    unknown = sorted({str(rule["site"]) for rule in cfg.ap_site_rules} - set(sites))
+    if unknown:
+        raise ConfigError(f"ap_site_rules: no site {', '.join(map(repr, unknown))} in the inventory")
+
+
+async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: Executor) -> list:
+    """The RADIUS accounting listener (and the F-Ticks syslog one) when configured; [] when not.
+
+    Both hand what they receive to ``writer``, the same single writer thread the polls use.
+    """
+    settings = config.radius
+    if settings is None:
+        return []
+    if not secrets.radius:
+        raise ConfigError(
+            "radius: the accounting listener is configured but the secrets file declares no RADIUS clients"
+        )
+    if secrets.privacy is None:
+        raise ConfigError(
+            "radius: accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+    sessions = SessionSettings(frozenset(config.eduroam_ssids), settings.interim_interval)
+    commit = partial(store.record_radius, pseudonyms=secrets.privacy, settings=sessions)
+    started = []
+    try:
+        host, port = host_port(settings.listen, "0.0.0.0")
+        started.append(await AccountingListener(NasTable(secrets.radius.values()), commit, writer).start(host, port))
+        log.info("RADIUS accounting on udp %s:%d from %d declared clients", host, port, len(secrets.radius))
+        if settings.fticks_listen:
+            host, port = host_port(settings.fticks_listen)
+            record = partial(_record_fticks, store, secrets.privacy)
+            sources = settings.fticks_networks(n.network for n in secrets.radius.values())
+            started.append(await FTicksSyslogListener(record, writer, sources).start(host, port))
+            log.info("F-Ticks syslog on udp %s:%d from %d allowed networks", host, port, len(sources))
+    except OSError as exc:
+        for listener in started:
+            listener.close()
+        raise ConfigError(f"radius: cannot listen on udp {host}:{port}: {exc.strerror}") from None
+    return started
+
+
+def _record_fticks(store: Store, pseudonyms, events, malformed: int, dropped: int = 0) -> int:
+    return store.record_fticks(events, pseudonyms, malformed, dropped)
+
+
+@dataclass
+class Running:
+    """A started netmon: what :func:`running` hands its caller."""
+
+    store: Store
+    devices: list[DeviceRow]
+    poller: Poller
+    scheduler: Scheduler
+    listeners: list = field(default_factory=list)
+
+
+@asynccontextmanager
+async def running(cfg: Config, secrets: Secrets, store: Store, devices: list[DeviceRow]) -> AsyncIterator[Running]:
+    """Poller, scheduler and listeners on the running loop; all stopped on the way out."""
+    poller = Poller(cfg, secrets)
+    # First polls spread over at most 5 s: a restart shows the network's state quickly.
+    scheduler = Scheduler(cfg, store, poller, spread=min(cfg.interval, 5.0))
+    try:
+        listeners = await start_accounting(cfg, secrets, store, scheduler.writer)
+    except BaseException:
+        scheduler.shutdown()
+        poller.close()
+        raise
+    scheduler.start(devices)
+    try:
+        yield Running(store, devices, poller, scheduler, listeners)
+    finally:
+        for listener in listeners:
+            listener.close()
+        scheduler.shutdown()
+        poller.close()
+
+
+def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
+    """``netmon run``: until SIGINT/SIGTERM, or for ``duration`` seconds. Progress lines go to stderr."""
+    secrets = secrets_mod.load(cfg.secrets)
+    store, devices = open_store(cfg, secrets)
+    host, port = cfg.listen_host_port
+    try:
+        server, _thread = serve(cfg.db, host, port, cfg)
+    except OSError as exc:
+        store.close()
+        raise ConfigError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
+    print(
+        f"{banner}netmon {__version__}: {len(devices)} devices, every {cfg.interval} s; "
+        f"metrics at http://{host}:{port}/metrics",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    async def main_loop():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with running(cfg, secrets, store, devices) as started:
+            for listener in started.listeners:
+                host, port = listener.address
+                print(f"netmon: {type(listener).__name__} on udp {host}:{port}", file=sys.stderr, flush=True)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=duration)
+            except TimeoutError:
+                pass
+
+    try:
+        asyncio.run(main_loop())
+    finally:
+        server.shutdown()
+        store.close()
+    return 0

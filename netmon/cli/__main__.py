@@ -1,0 +1,7 @@
+"""``python -m netmon.cli``."""
+
+import sys
+
+from netmon.cli import main
+
+sys.exit(main())
