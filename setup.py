@@ -14,8 +14,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["netmon*", "collectors*", "inventory*", "exporters*"]),
     # The Prometheus rules `netmon demo` loads (netmon.prometheus_server) travel with the exporter,
-    # the project's own TextFSM templates with the controller CLI collector.
-    package_data={"exporters": ["rules/*.yml"], "collectors.wlc": ["templates/*.textfsm"]},
+    # the project's own TextFSM templates (collectors/templates) with the CLI parsers.
+    package_data={"exporters": ["rules/*.yml"], "collectors": ["templates/*.textfsm"]},
     install_requires=[
         "pysnmp>=7.1,<7.2",
         # pysnmp enables AES/3DES privacy only when `cryptography` is importable.

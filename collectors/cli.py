@@ -170,7 +170,7 @@ def _scrub(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     for line in str(text).splitlines():
         if line.strip():
             return line.strip()
@@ -221,7 +221,7 @@ def _connect_failure(
                 # TCP connected, but no SSH greeting: a silent service, or not SSH at all
                 if timed_out:
                     return CliFailure("timeout", f"{where}: no SSH banner within {timeouts.banner:g} s")
-                return CliFailure("ssh", f"{where}: SSH handshake failed: {_first_line(str(inner))}")
+                return CliFailure("ssh", f"{where}: SSH handshake failed: {first_line(str(inner))}")
         for inner in chain:
             wrapped = list(getattr(inner, "errors", {}).values())  # paramiko's NoValidConnectionsError
             if wrapped and all(isinstance(e, ConnectionRefusedError) for e in wrapped):
@@ -247,8 +247,8 @@ def _connect_failure(
             return CliFailure("timeout", f"{where}: SSH negotiation timed out ({detail})")
         return CliFailure("ssh", f"{where}: SSH failed: {detail or type(exc).__name__}")
     if isinstance(exc, SSHException | EOFError | OSError):
-        return CliFailure("ssh", f"{where}: SSH failed: {_first_line(str(exc)) or type(exc).__name__}")
-    return CliFailure("internal", f"{where}: {type(exc).__name__}: {_first_line(str(exc))}")
+        return CliFailure("ssh", f"{where}: SSH failed: {first_line(str(exc)) or type(exc).__name__}")
+    return CliFailure("internal", f"{where}: {type(exc).__name__}: {first_line(str(exc))}")
 
 
 def _connect(
@@ -299,7 +299,7 @@ def _connect(
     return conn
 
 
-def _close(conn) -> None:
+def log_out(conn) -> None:
     """Log out without waiting long on a device that has stopped answering."""
     try:
         conn.read_timeout_override = CLOSE_TIMEOUT
@@ -375,10 +375,10 @@ def run_session(
         fail(name, failure.reason, failure.message)
     except Exception as exc:
         reason = "ssh" if isinstance(exc, EOFError | OSError) else "internal"
-        fail(name, reason, f"{where}: {type(exc).__name__}: {_first_line(str(exc))}")
+        fail(name, reason, f"{where}: {type(exc).__name__}: {first_line(str(exc))}")
     finally:
         if conn is not None:
-            (close or _close)(conn)
+            (close or log_out)(conn)
 
 
 def collect(
@@ -425,7 +425,7 @@ def collect(
         except CliFailure as failure:
             fail(f"{name}.{kind}", failure.reason, failure.message)
         except Exception as exc:
-            fail(f"{name}.{kind}", "internal", f"{command}: {type(exc).__name__}: {_first_line(str(exc))}")
+            fail(f"{name}.{kind}", "internal", f"{command}: {type(exc).__name__}: {first_line(str(exc))}")
         else:
             setattr(result, kind, value)
 
@@ -540,7 +540,7 @@ async def collect_many(
             result = await loop.run_in_executor(pool, call)
         except Exception as exc:  # collect() never raises; this would be the pool itself failing
             result = CliResult(target.host, target.port, target.device_type, name=target.name)
-            message = _scrub(f"{type(exc).__name__}: {_first_line(str(exc))}", (target.credentials.password,))
+            message = _scrub(f"{type(exc).__name__}: {first_line(str(exc))}", (target.credentials.password,))
             result.errors.append(CollectorError(name, "internal", message))
         if on_result is not None:
             try:

@@ -12,10 +12,13 @@ never zero.
 
 from __future__ import annotations
 
+import functools
+import io
 import ipaddress
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from collectors.observations import HardwareItem, Neighbor, OpticReading, SystemInfo
 
@@ -78,19 +81,46 @@ def template_platform(device_type: str) -> str:
         ) from None
 
 
+# The project's own TextFSM templates (``collectors/templates/``), where ntc-templates has none or misreads the
+# output: (platform, command) -> template. The 9800's AP summary has one in ntc-templates, but it misreads 17.9+
+# output (see the template's comment); AireOS's radio lists have the same columns for both bands.
+TEMPLATES = Path(__file__).with_name("templates")
+_RADIO_LIST = TEMPLATES / "cisco_wlc_ssh_show_advanced_802.11_summary.textfsm"
+OWN_TEMPLATES = {
+    ("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm",
+    ("cisco_ios", "show ap summary"): TEMPLATES / "cisco_ios_show_ap_summary.textfsm",
+    ("cisco_wlc_ssh", "show advanced 802.11b summary"): _RADIO_LIST,
+    ("cisco_wlc_ssh", "show advanced 802.11a summary"): _RADIO_LIST,
+}
+
+
+@functools.cache
+def _template_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _first_line_of(exc: Exception) -> str:
+    # TextFSM's message quotes the offending input line: keep only its first line, bounded.
+    return str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+
+
 def parse_rows(platform: str, command: str, raw: str) -> list[dict[str, str]]:
-    """TextFSM-parse ``raw`` with the ntc-templates template for (platform, command)."""
+    """TextFSM-parse ``raw`` (rows with lower-case keys) with netmon's own template for (platform, command) where
+    it has one (:data:`OWN_TEMPLATES`), else ntc-templates' (the index netmiko's ``use_textfsm`` uses)."""
+    import textfsm
     from ntc_templates.parse import parse_output
-    from textfsm import TextFSMError
     from textfsm.clitable import CliTableError
 
+    own = OWN_TEMPLATES.get((platform, command))
     try:
-        rows = parse_output(platform=platform, command=command, data=raw)
-    except (TextFSMError, CliTableError) as exc:
-        # TextFSM's message quotes the offending input line: keep only its first line, bounded.
-        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise CliParseError(detail) from None
-    return [{str(k).lower(): v for k, v in row.items()} for row in rows]
+        if own is None:
+            rows = parse_output(platform=platform, command=command, data=raw)
+            return [{str(k).lower(): v for k, v in row.items()} for row in rows]
+        fsm = textfsm.TextFSM(io.StringIO(_template_text(own)))  # a parser holds state: a new one per output
+        keys = [h.lower() for h in fsm.header]
+        return [dict(zip(keys, row, strict=True)) for row in fsm.ParseText(raw)]
+    except (textfsm.TextFSMError, CliTableError) as exc:
+        raise CliParseError(_first_line_of(exc)) from None
 
 
 # -- values -------------------------------------------------------------------------------------
@@ -111,31 +141,39 @@ def number(text: object) -> Decimal | None:
         return None
 
 
-def _str(row: dict, key: str) -> str:
+def cell(row: dict, key: str) -> str:
+    """A TextFSM row's value as stripped text (the first of a list value; "" when absent)."""
     value = row.get(key, "")
     if isinstance(value, list):
         value = value[0] if value else ""
     return str(value or "").strip()
 
 
-_UPTIME_PART = re.compile(r"(\d+)\s*(year|week|day|hour|minute|min|second|sec)s?(?:\(s\))?", re.I)
+# Uptime phrases of every CLI netmon reads: IOS "2 years, 31 weeks, 6 days, 9 hours, 55 minutes" and "123 day(s),
+# 5 hour(s)", NX-OS "5 days, 3:02:01", AireOS "109 days 16 hrs 33 mins 12 secs", ArubaOS "2d:17h:8m:4s".
+_UPTIME_PART = re.compile(
+    r"(\d+)\s*(years?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|[dhms])(?:\(s\))?(?![a-z])", re.I
+)
 _UPTIME_SECONDS = {
     "year": 365 * 86400,  # IOS counts a year as 365 days
     "week": 7 * 86400,
     "day": 86400,
+    "d": 86400,
     "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
     "minute": 60,
     "min": 60,
+    "m": 60,
     "second": 1,
     "sec": 1,
+    "s": 1,
 }
 _CLOCK = re.compile(r"(?:(\d+)\s+days?,?\s+)?(\d+):(\d{2}):(\d{2})\b")
 
 
 def uptime_seconds(text: str) -> int | None:
-    """Seconds in an uptime phrase: "2 years, 31 weeks, 6 days, 9 hours, 55 minutes",
-    "123 day(s), 5 hour(s), 15 minute(s), 19 second(s)", "4 weeks, 2 days, 3 hours and 12 minutes",
-    "5 days, 3:02:01"; None when it says nothing recognisable."""
+    """Seconds in an uptime phrase (any of the forms above); None when it says nothing recognisable."""
     if not text:
         return None
     total, found = 0, False
@@ -146,7 +184,8 @@ def uptime_seconds(text: str) -> int | None:
         found = True
         text = text[: clock.start()] + text[clock.end() :]
     for amount, unit in _UPTIME_PART.findall(text):
-        total += int(amount) * _UPTIME_SECONDS[unit.lower()]
+        unit = unit.lower()
+        total += int(amount) * _UPTIME_SECONDS[unit if len(unit) == 1 or unit in _UPTIME_SECONDS else unit[:-1]]
         found = True
     return total if found else None
 
@@ -170,12 +209,12 @@ def system_from_rows(platform: str, rows: list[dict], fallback_name: str = "") -
     if not rows:
         return None
     row = rows[0]
-    name = _str(row, "hostname")
+    name = cell(row, "hostname")
     if platform == "cisco_ios":
-        image, version = _str(row, "software_image"), _str(row, "version")
+        image, version = cell(row, "software_image"), cell(row, "version")
         hardware = [h for h in (row.get("hardware") or []) if h] if isinstance(row.get("hardware"), list) else []
-        if not hardware and _str(row, "hardware"):
-            hardware = [_str(row, "hardware")]
+        if not hardware and cell(row, "hardware"):
+            hardware = [cell(row, "hardware")]
         descr = "Cisco IOS Software"
         if image:
             descr += f" ({image})"
@@ -186,19 +225,19 @@ def system_from_rows(platform: str, rows: list[dict], fallback_name: str = "") -
         if not (image or version or hardware):
             descr = ""
     elif platform == "cisco_nxos":
-        version, model = _str(row, "os"), _str(row, "platform")
+        version, model = cell(row, "os"), cell(row, "platform")
         descr = "Cisco NX-OS Software" if version or model else ""
         if version:
             descr += f", Version {version}"
         if model:
             descr += f", {model}"
     elif platform == "arista_eos":
-        image, model = _str(row, "image"), _str(row, "model")
+        image, model = cell(row, "image"), cell(row, "model")
         descr = f"Arista Networks EOS version {image or '?'} running on an Arista Networks {model or '?'}"
         if not (image or model):
             descr = ""
     elif platform == "juniper_junos":
-        model, version = _str(row, "model"), _str(row, "junos_version")
+        model, version = cell(row, "model"), cell(row, "junos_version")
         descr = f"Juniper Networks {model or '?'}, Junos {version or '?'}" if model or version else ""
     else:
         descr = ""
@@ -207,7 +246,7 @@ def system_from_rows(platform: str, rows: list[dict], fallback_name: str = "") -
     return SystemInfo(
         descr=descr,
         object_id="",
-        uptime_ticks=uptime_ticks(_str(row, "uptime")),
+        uptime_ticks=uptime_ticks(cell(row, "uptime")),
         name=name or fallback_name,
     )
 
@@ -252,7 +291,7 @@ _PLACEHOLDER = re.compile(r"n/?a|none|unknown|-+", re.I)
 
 def _field(row: dict, key: str) -> str:
     """A hardware field, with the devices' "N/A" / "--" placeholders as empty."""
-    value = _str(row, key)
+    value = cell(row, key)
     return "" if _PLACEHOLDER.fullmatch(value) else value
 
 
@@ -260,7 +299,7 @@ def hardware_from_rows(rows: Iterable[dict]) -> list[HardwareItem]:
     """``show inventory`` (IOS, NX-OS): NAME, DESCR, PID, VID, SN per entry."""
     items = []
     for row in rows:
-        name, descr = _str(row, "name"), _str(row, "descr")
+        name, descr = cell(row, "name"), cell(row, "descr")
         model, serial = _field(row, "pid"), _field(row, "sn")
         if not (name or descr or model or serial):
             continue
@@ -342,7 +381,7 @@ def optics_from_rows(rows: Iterable[dict]) -> list[OpticReading]:
     out: list[OpticReading] = []
     for row in rows:
         if "tx_pwr" in row:  # cisco_ios
-            port = _str(row, "interface")
+            port = cell(row, "interface")
             for kind, column in (
                 ("temperature", "temperature"),
                 ("voltage", "voltage"),
@@ -354,8 +393,8 @@ def optics_from_rows(rows: Iterable[dict]) -> list[OpticReading]:
                 if value is not None:
                     out.append(_reading(port, 0, kind, value, {}))
         elif "tx_value" in row:  # cisco_nxos details
-            port = _str(row, "interface")
-            lane_text = _str(row, "lane")
+            port = cell(row, "interface")
+            lane_text = cell(row, "lane")
             lane = int(lane_text) if lane_text.isdigit() else 0
             for prefix, kind in _NXOS_PREFIX.items():
                 value = number(row.get(f"{prefix}_value"))
@@ -368,7 +407,7 @@ def optics_from_rows(rows: Iterable[dict]) -> list[OpticReading]:
                         limits[threshold] = limit
                 out.append(_reading(port, lane, kind, value, limits))
         elif "current_value" in row and "type" in row:  # arista_eos detail
-            kind = _ARISTA_TYPES.get(_str(row, "type").lower())
+            kind = _ARISTA_TYPES.get(cell(row, "type").lower())
             value = number(row.get("current_value"))
             if kind is None or value is None:
                 continue
@@ -377,9 +416,9 @@ def optics_from_rows(rows: Iterable[dict]) -> list[OpticReading]:
                 limit = number(row.get(column))
                 if limit is not None:
                     limits[threshold] = limit
-            out.append(_reading(_str(row, "port"), 0, kind, value, limits))
+            out.append(_reading(cell(row, "port"), 0, kind, value, limits))
         elif "tx_power" in row and "bias_current" in row:  # arista_eos plain
-            port = _str(row, "port")
+            port = cell(row, "port")
             for kind, column in (
                 ("temperature", "temp"),
                 ("voltage", "voltage"),
@@ -396,6 +435,7 @@ def optics_from_rows(rows: Iterable[dict]) -> list[OpticReading]:
 # -- LLDP / CDP -> Neighbor ---------------------------------------------------------------------
 
 
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 _MAC_FORMS = (
     re.compile(r"([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})", re.I),  # Cisco aabb.ccdd.eeff
     re.compile(r"([0-9a-f]{2})" + r"[:-]([0-9a-f]{2})" * 5, re.I),  # aa:bb:.. or aa-bb-..
@@ -414,14 +454,21 @@ def mac_or_text(text: str) -> str:
     return text
 
 
-def ip_or_empty(text: str) -> str:
-    """A management address when it is an IPv4/IPv6 address; LLDP can also announce a MAC
-    (Arista's subtype "Ethernet"), which is not an address one can reach: empty then."""
-    text = text.strip()
+def mac_address(text: str) -> str:
+    """``aa:bb:cc:dd:ee:ff`` when ``text`` is a MAC address written any common way, else ""."""
+    value = mac_or_text(text)
+    return value if _MAC.fullmatch(value) else ""
+
+
+def ip_or_empty(text: str, unspecified: bool = True) -> str:
+    """An address when ``text`` is an IPv4/IPv6 address (``unspecified=False``: not 0.0.0.0 or ::); else "".
+
+    LLDP can also announce a MAC (Arista's subtype "Ethernet"), which is not an address one can reach."""
     try:
-        return str(ipaddress.ip_address(text))
+        address = ipaddress.ip_address(text.strip())
     except ValueError:
         return ""
+    return "" if address.is_unspecified and not unspecified else str(address)
 
 
 def _unquote(text: str) -> str:
@@ -448,24 +495,24 @@ def neighbors_from_rows(protocol: str, rows: Iterable[dict]) -> list[Neighbor]:
         raise ValueError(f"protocol must be 'lldp' or 'cdp', not {protocol!r}")
     out = []
     for row in rows:
-        port_id = _unquote(_str(row, "neighbor_port_id"))
-        port_descr = _unquote(_str(row, "neighbor_interface"))
+        port_id = _unquote(cell(row, "neighbor_port_id"))
+        port_descr = _unquote(cell(row, "neighbor_interface"))
         if protocol == "cdp":
             # IOS: neighbor_name is the Device ID; NX-OS: chassis_id is, neighbor_name is the System Name
-            name = _str(row, "chassis_id") or _unquote(_str(row, "neighbor_name"))
+            name = cell(row, "chassis_id") or _unquote(cell(row, "neighbor_name"))
             chassis, remote_port = "", port_id or port_descr
         else:
-            name = _unquote(_str(row, "neighbor_name"))
-            chassis, remote_port = mac_or_text(_str(row, "chassis_id")), mac_or_text(port_id or port_descr)
+            name = _unquote(cell(row, "neighbor_name"))
+            chassis, remote_port = mac_or_text(cell(row, "chassis_id")), mac_or_text(port_id or port_descr)
         neighbor = Neighbor(
             protocol=protocol,
-            local_port=_str(row, "local_interface"),
+            local_port=cell(row, "local_interface"),
             remote_name=name,
             remote_port=remote_port,
             remote_chassis_id=chassis,
-            remote_address=ip_or_empty(_str(row, "mgmt_address")),
-            remote_platform=_str(row, "platform"),
-            remote_description=_unquote(_str(row, "neighbor_description")),
+            remote_address=ip_or_empty(cell(row, "mgmt_address")),
+            remote_platform=cell(row, "platform"),
+            remote_description=_unquote(cell(row, "neighbor_description")),
         )
         if neighbor.local_port or neighbor.remote_name or neighbor.remote_port:
             out.append(neighbor)

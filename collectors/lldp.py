@@ -81,25 +81,7 @@ REM_COLUMNS: tuple[OID, ...] = (
 MAN_ADDR_COLUMNS: tuple[OID, ...] = (REM_MAN_ADDR_IF_SUBTYPE, REM_MAN_ADDR_IF_ID)
 LOCAL_COLUMNS: tuple[OID, ...] = (LOC_PORT_ID_SUBTYPE, LOC_PORT_ID, LOC_PORT_DESC, IF_NAME, DOT1D_BASE_PORT_IF_INDEX)
 
-# LldpChassisIdSubtype and LldpPortIdSubtype (LLDP-MIB textual conventions)
-CHASSIS_SUBTYPES = {
-    1: "chassisComponent",
-    2: "interfaceAlias",
-    3: "portComponent",
-    4: "macAddress",
-    5: "networkAddress",
-    6: "interfaceName",
-    7: "local",
-}
-PORT_SUBTYPES = {
-    1: "interfaceAlias",
-    2: "portComponent",
-    3: "macAddress",
-    4: "networkAddress",
-    5: "interfaceName",
-    6: "agentCircuitId",
-    7: "local",
-}
+# LldpChassisIdSubtype and LldpPortIdSubtype (LLDP-MIB textual conventions): the ones read specially
 CHASSIS_MAC, CHASSIS_NETWORK = 4, 5
 PORT_MAC, PORT_NETWORK = 3, 4
 # IANA AddressFamilyNumbers: the first octet of a networkAddress id, and lldpRemManAddrSubtype.

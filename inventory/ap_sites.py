@@ -126,6 +126,27 @@ def site_by_name(sites: dict[str, int]) -> Callable[[NamedAp], int | None]:
     return site_of
 
 
+RULE_KINDS = ("name", "prefix", "location")
+
+
+def rule_problem(rule: object) -> str | None:
+    """What is wrong with one ``ap_site_rules`` entry as written (None: nothing); whether its site exists is the
+    inventory's to say (:func:`site_rules`)."""
+    if not isinstance(rule, dict):
+        return "must be a mapping such as {prefix: ap-lib-, site: central-library}"
+    kinds = [k for k in RULE_KINDS if k in rule]
+    extra = sorted(set(map(str, rule)) - {*RULE_KINDS, "site"})
+    if extra:
+        return f"unknown keys {extra} (one of {', '.join(RULE_KINDS)}, and site)"
+    if len(kinds) != 1:
+        return f"needs exactly one of {', '.join(RULE_KINDS)} (has {len(kinds)})"
+    if not isinstance(rule[kinds[0]], str) or not rule[kinds[0]].strip():
+        return f"{kinds[0]} must be a non-empty string"
+    if not isinstance(rule.get("site"), str) or not rule["site"].strip():
+        return "needs a site (the name of an inventory site)"
+    return None
+
+
 def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[NamedAp], int | None]:
     """Configured AP-to-site rules, in order, then the name/location default.
 
@@ -148,16 +169,5 @@ def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[NamedA
             ):
                 return sites[rule["site"]]
         return default(ap)
-
-    return site_of
-
-
-def site_by_prefix(rules: Iterable[tuple[str, int]]) -> Callable[[NamedAp], int | None]:
-    """AP-to-site by name prefix, longest prefix first (``ap-library-`` before ``ap-``)."""
-    ordered = sorted(rules, key=lambda r: -len(r[0]))
-
-    def site_of(ap: NamedAp) -> int | None:
-        name = ap.name.lower()
-        return next((site for prefix, site in ordered if name.startswith(prefix.lower())), None)
 
     return site_of

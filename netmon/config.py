@@ -44,6 +44,7 @@ from pathlib import Path
 import yaml
 
 from collectors.registry import schedule_of
+from inventory.ap_sites import rule_problem
 from netmon.usage.days import local_zone
 
 
@@ -224,7 +225,14 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
                 raise ValueError("radius must be a mapping")
             cfg = replace(cfg, radius=RadiusSettings(**radius))
         if "ap_site_rules" in data:
-            cfg = replace(cfg, ap_site_rules=tuple(dict(r) for r in data["ap_site_rules"] or ()))
+            rules = data["ap_site_rules"] or ()
+            if not isinstance(rules, list):
+                raise ValueError("ap_site_rules must be a list of rules")
+            for n, rule in enumerate(rules, start=1):
+                problem = rule_problem(rule)
+                if problem:
+                    raise ValueError(f"ap_site_rules entry {n}: {problem}")
+            cfg = replace(cfg, ap_site_rules=tuple(dict(r) for r in rules))
         if "eduroam_ssids" in data:
             cfg = replace(cfg, eduroam_ssids=tuple(str(s) for s in data["eduroam_ssids"]))
         for key in (

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.observations import AccessPoint, Client, Wlan, WlcResult
-from inventory.ap_sites import site_by_prefix
+from inventory.ap_sites import site_rules
 from inventory.model import Device, Inventory, Site
 from netmon.privacy import Pseudonymizer
 from netmon.store import Store
@@ -39,7 +39,7 @@ def setup(tmp_path):
         )
     )
     ids = {r[0]: r[1] for r in store.conn.execute("SELECT name, id FROM sites")}
-    site_of = site_by_prefix([("ap-library-", ids["library"]), ("ap-arena-", ids["arena"])])
+    site_of = site_rules([{"prefix": "ap-library-", "site": "library"}, {"prefix": "ap-arena-", "site": "arena"}], ids)
     return store, store.devices()[0], site_of, ids
 
 
@@ -156,8 +156,6 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
 
 def test_ap_site_rules_in_order_then_the_name_default():
     import pytest
-
-    from inventory.ap_sites import site_rules
 
     sites = {"central-library": 1, "arena-west": 2, "city-hall": 3}
     site_of = site_rules(

@@ -14,6 +14,7 @@ import time
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from collectors import cli_parsers
 from collectors.cli import CliTimeouts
 from collectors.credentials import SshCredentials
 from collectors.wlc import cli as wlc_cli
@@ -187,7 +188,7 @@ def test_aireos_uptime_phrase(seconds):
     d, rest = divmod(seconds, 86400)
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
-    assert wlc_cli.aireos_uptime_seconds(f"{d} days {h} hrs {m} mins {s} secs") == seconds
+    assert cli_parsers.uptime_seconds(f"{d} days {h} hrs {m} mins {s} secs") == seconds
 
 
 @settings(max_examples=60, deadline=None)
@@ -243,14 +244,14 @@ ap-hall-02          00:3a:a0:00:01:20  0      ENABLED UP        *6              
 def test_aireos_radio_lists_of_8_10_and_older_releases():
     """The columns real releases print: 8.10 adds BSS Color and the dBm beside the level; older ones print the level."""
     macs = {f"00:3a:a0:00:01:{n}0" for n in range(1, 5)}
-    rows = wlc_cli.parse_rows("cisco_wlc_ssh", "show advanced 802.11a summary", RADIO_LISTS_8_10)
+    rows = cli_parsers.parse_rows("cisco_wlc_ssh", "show advanced 802.11a summary", RADIO_LISTS_8_10)
     assert _got_radios(wlc_cli.radios_from_rows(rows, "5GHz", macs)) == [
         ("00:3a:a0:00:01:10", 1, "5GHz", 52, 17.0, "dBm", "up"),
         ("00:3a:a0:00:01:20", 1, "5GHz", 100, 23.0, "dBm", "down"),
         ("00:3a:a0:00:01:30", 2, "5GHz", None, None, "", "down"),
         ("00:3a:a0:00:01:40", 0, "5GHz", 36, -1.0, "dBm", "up"),  # a dual-band (XOR) slot 0 in 5 GHz
     ]
-    rows = wlc_cli.parse_rows("cisco_wlc_ssh", "show advanced 802.11b summary", RADIO_LISTS_OLDER)
+    rows = cli_parsers.parse_rows("cisco_wlc_ssh", "show advanced 802.11b summary", RADIO_LISTS_OLDER)
     assert _got_radios(wlc_cli.radios_from_rows(rows, "2.4GHz", macs)) == [
         ("00:3a:a0:00:01:10", 0, "2.4GHz", 11, 2.0, "level", "up"),
         ("00:3a:a0:00:01:20", 0, "2.4GHz", 6, 1.0, "level", "up"),
@@ -529,7 +530,7 @@ def test_c9800_summaries_of_releases_before_17_9_parse_too():
         "ap-arena-02                       3      9130AXE   00a7.42f2.8622  00a7.42f3.cb22  default location"
         "                  CA          2001:db8::22                               Registered\n"
     )
-    aps, clients = wlc_cli.aps_from_rows(wlc_cli.parse_rows("cisco_ios", "show ap summary", raw))
+    aps, clients = wlc_cli.aps_from_rows(cli_parsers.parse_rows("cisco_ios", "show ap summary", raw))
     assert [(a.mac, a.name, a.model, a.ip, a.location, a.status) for a in aps] == [
         ("00:a7:42:e8:b1:11", "ap-arena-01", "9120AXI", "127.30.0.1", "Building A 1", "up"),
         ("00:a7:42:f3:cb:22", "ap-arena-02", "9130AXE", "2001:db8::22", "default location", "up"),

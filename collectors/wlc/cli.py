@@ -3,7 +3,7 @@
 Cisco AireOS (netmiko ``cisco_wlc_ssh``) and the Catalyst 9800 (IOS-XE,
 ``cisco_xe`` or ``cisco_ios``). The commands are the ones every controller
 engineer types, parsed with ntc-templates' TextFSM templates. netmon keeps
-three of its own beside this module (``templates/``): the 9800's ``show wlan
+three of its own (``collectors/templates/``, :data:`collectors.cli_parsers.OWN_TEMPLATES`): the 9800's ``show wlan
 summary`` and AireOS's ``show advanced 802.11a|b summary``, which ntc-templates
 lacks, and the 9800's ``show ap summary``, since ntc-templates' reads a 17.9+
 location such as "Building A 1" as the country, address and state columns:
@@ -56,18 +56,16 @@ with the ``cli`` reasons (auth, timeout, prompt, parse, ssh, internal).
 from __future__ import annotations
 
 import functools
-import io
-import ipaddress
 import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from collectors import cli as ssh
 from collectors import cli_parsers
 from collectors.base import Context, DeviceFacts, SshCollector, SshSession
+from collectors.cli_parsers import cell, ip_or_empty, mac_address
 from collectors.credentials import SshCredentials
 from collectors.observations import AccessPoint, CollectorError, CollectorRun, Radio, Steps, SystemInfo, Wlan, WlcResult
 from collectors.wlc import core
@@ -75,8 +73,6 @@ from collectors.wlc import core
 log = logging.getLogger(__name__)
 
 name = "wlc"
-TEMPLATES = Path(__file__).with_name("templates")
-
 # netmiko device_type -> (TextFSM platform, wlc profile name)
 PLATFORMS = {
     "cisco_wlc_ssh": ("cisco_wlc_ssh", "aireos"),
@@ -98,15 +94,6 @@ COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("aps", "show ap summary"),
         ("wlans", "show wlan summary"),
     ),
-}
-RADIO_TEMPLATE = "cisco_wlc_ssh_show_advanced_802.11_summary.textfsm"  # the same columns for both bands
-# (platform, command) -> a template of netmon's own, where ntc-templates has none
-# (the 9800's AP summary has one in ntc-templates, but it misreads 17.9+ output: see the template's comment)
-OWN_TEMPLATES = {
-    ("cisco_ios", "show wlan summary"): TEMPLATES / "cisco_ios_show_wlan_summary.textfsm",
-    ("cisco_ios", "show ap summary"): TEMPLATES / "cisco_ios_show_ap_summary.textfsm",
-    ("cisco_wlc_ssh", "show advanced 802.11b summary"): TEMPLATES / RADIO_TEMPLATE,
-    ("cisco_wlc_ssh", "show advanced 802.11a summary"): TEMPLATES / RADIO_TEMPLATE,
 }
 RADIO_BANDS = {"radios_b": "2.4GHz", "radios_a": "5GHz"}  # AireOS has no 6 GHz; a 5 GHz XOR slot 0 is in 802.11a's
 # AireOS's answer to a command its release does not have (cli_parsers.device_error knows the IOS ones)
@@ -160,48 +147,6 @@ class WlcCliResult:
 # -- parsing: raw text -> rows -> observations (pure) -------------------------------------------
 
 
-@functools.cache
-def _template_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
-def parse_rows(platform: str, command: str, raw: str) -> list[dict[str, str]]:
-    """TextFSM rows (lower-case keys) with ntc-templates, or netmon's own template where it has one."""
-    own = OWN_TEMPLATES.get((platform, command))
-    if own is None:
-        return cli_parsers.parse_rows(platform, command, raw)
-    import textfsm
-
-    fsm = textfsm.TextFSM(io.StringIO(_template_text(own)))  # a parser holds state: a new one per output
-    try:
-        rows = fsm.ParseText(raw)
-    except textfsm.TextFSMError as exc:
-        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise cli_parsers.CliParseError(detail) from None
-    keys = [h.lower() for h in fsm.header]
-    return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def _s(row: dict, key: str) -> str:
-    value = row.get(key, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value or "").strip()
-
-
-def _mac(text: str) -> str:
-    value = cli_parsers.mac_or_text(text)
-    return value if re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", value) else ""
-
-
-def _ip(text: str) -> str:
-    try:
-        address = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return ""
-    return "" if address.is_unspecified else str(address)
-
-
 def ap_status(state: str) -> str:
     """A listed AP is joined (``up``) unless its state column says otherwise."""
     if not state:
@@ -221,10 +166,10 @@ def aps_from_rows(
     store keys APs by MAC, so :func:`interpret` leaves such rows out."""
     aps, clients = [], {}
     for row in rows:
-        name = _s(row, "ap_name")
-        mac = _mac(_s(row, "radio_mac")) or _mac((radio_macs or {}).get(name, ""))
+        name = cell(row, "ap_name")
+        mac = mac_address(cell(row, "radio_mac")) or mac_address((radio_macs or {}).get(name, ""))
         if not mac:
-            mac = _mac(_s(row, "mac_address"))
+            mac = mac_address(cell(row, "mac_address"))
             if radio_macs is not None and mac and ethernet_keyed is not None:
                 ethernet_keyed.append(name)
         if not (mac or name):
@@ -233,14 +178,14 @@ def aps_from_rows(
             AccessPoint(
                 mac=mac,
                 name=name,
-                model=_s(row, "ap_model"),
-                ip=_ip(_s(row, "ip_address")),
-                location=_s(row, "location"),
-                status=ap_status(_s(row, "state")),
+                model=cell(row, "ap_model"),
+                ip=ip_or_empty(cell(row, "ip_address"), unspecified=False),
+                location=cell(row, "location"),
+                status=ap_status(cell(row, "state")),
             )
         )
-        if mac and _s(row, "clients").isdigit():
-            clients[mac] = int(_s(row, "clients"))
+        if mac and cell(row, "clients").isdigit():
+            clients[mac] = int(cell(row, "clients"))
     return aps, clients
 
 
@@ -270,7 +215,7 @@ def radio_macs_from_rows(rows: list[dict]) -> dict[str, set[str]]:
     """AireOS radio list rows -> AP name -> its base radio MAC(s) (more than one: a name the join cannot use)."""
     out: dict[str, set[str]] = {}
     for row in rows:
-        mac, name = _mac(_s(row, "mac_address")), _s(row, "ap_name")
+        mac, name = mac_address(cell(row, "mac_address")), cell(row, "ap_name")
         if mac and name:
             out.setdefault(name, set()).add(mac)
     return out
@@ -282,28 +227,24 @@ def radios_from_rows(rows: list[dict], band: str, ap_macs: set[str]) -> list[Rad
     The CLI gives no per-radio client count or channel utilisation (``None``)."""
     out = []
     for row in rows:
-        mac, slot = _mac(_s(row, "mac_address")), _s(row, "slot")
+        mac, slot = mac_address(cell(row, "mac_address")), cell(row, "slot")
         if mac not in ap_macs or not slot.isdigit():
             continue
-        power, unit = radio_power(_s(row, "tx_power"))
+        power, unit = radio_power(cell(row, "tx_power"))
         out.append(
             Radio(
                 ap_mac=mac,
                 slot=int(slot),
                 band=band,
-                channel=radio_channel(_s(row, "channel")),
+                channel=radio_channel(cell(row, "channel")),
                 tx_power=power,
                 tx_power_unit=unit,
                 clients=None,
                 utilization_ratio=None,
-                status=RADIO_OPER.get(_s(row, "oper").lower(), "unknown"),
+                status=RADIO_OPER.get(cell(row, "oper").lower(), "unknown"),
             )
         )
     return out
-
-
-_ARUBA_UPTIME = re.compile(r"(\d+)([dhms])")
-_ARUBA_UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def aruba_status(text: str) -> tuple[str, int | None]:
@@ -311,8 +252,7 @@ def aruba_status(text: str) -> tuple[str, int | None]:
     words = text.split(None, 1)
     state = words[0].lower() if words else ""
     if state == "up":
-        parts = _ARUBA_UPTIME.findall(words[1]) if len(words) > 1 else []
-        return "up", sum(int(n) * _ARUBA_UNIT[u] for n, u in parts) if parts else None
+        return "up", cli_parsers.uptime_seconds(words[1]) if len(words) > 1 else None
     return ("down", None) if state == "down" else ("unknown", None)
 
 
@@ -321,15 +261,15 @@ def aruba_aps_from_rows(rows: list[dict]) -> list[AccessPoint]:
     the Aruba SNMP profile uses, and the serial). ``N/A`` is empty."""
     aps = []
     for row in rows:
-        status, uptime = aruba_status(_s(row, "status"))
-        serial = _s(row, "serial")
+        status, uptime = aruba_status(cell(row, "status"))
+        serial = cell(row, "serial")
         aps.append(
             AccessPoint(
-                mac=_mac(_s(row, "mac_address")),
-                name=_s(row, "ap_name"),
-                model=_s(row, "ap_model"),
+                mac=mac_address(cell(row, "mac_address")),
+                name=cell(row, "ap_name"),
+                model=cell(row, "ap_model"),
                 serial="" if serial.upper() == "N/A" else serial,
-                ip=_ip(_s(row, "ip_address")),
+                ip=ip_or_empty(cell(row, "ip_address"), unspecified=False),
                 status=status,
                 uptime_seconds=uptime,
             )
@@ -341,23 +281,11 @@ def wlans_from_rows(rows: list[dict]) -> list[Wlan]:
     """``show wlan summary`` rows -> WLANs (id and SSID; the CLI gives no client count per WLAN)."""
     out = []
     for row in rows:
-        ident = _s(row, "wlanid")
-        ssid = _s(row, "ssid") or _s(row, "profile")
+        ident = cell(row, "wlanid")
+        ssid = cell(row, "ssid") or cell(row, "profile")
         if ident.isdigit() and ssid:
             out.append(Wlan(ssid=ssid, wlan_id=int(ident), clients=None))
     return out
-
-
-_AIREOS_UPTIME = re.compile(r"(\d+)\s*(day|hr|hour|min|minute|sec|second)s?\b", re.I)
-_AIREOS_UNIT = {"day": 86400, "hr": 3600, "hour": 3600, "min": 60, "minute": 60, "sec": 1, "second": 1}
-
-
-def aireos_uptime_seconds(text: str) -> int | None:
-    """``109 days 16 hrs 33 mins 12 secs`` -> seconds; None when nothing is recognisable."""
-    parts = _AIREOS_UPTIME.findall(text or "")
-    if not parts:
-        return None
-    return sum(int(n) * _AIREOS_UNIT[unit.lower()] for n, unit in parts)
 
 
 _OBJECT_ID = re.compile(r"^System ObjectID\.+\s*([0-9.]+)\s*$", re.M)
@@ -369,11 +297,11 @@ def system_from_sysinfo(rows: list[dict], raw: str) -> SystemInfo | None:
     if not rows:
         return None
     row = rows[0]
-    name, version = _s(row, "system_name"), _s(row, "product_version")
+    name, version = cell(row, "system_name"), cell(row, "product_version")
     if not (name or version):
         return None
     match = _OBJECT_ID.search(raw)
-    seconds = aireos_uptime_seconds(_s(row, "system_up_time"))
+    seconds = cli_parsers.uptime_seconds(cell(row, "system_up_time"))
     return SystemInfo(
         descr="Cisco Controller" + (f", Version {version}" if version else ""),
         object_id=match.group(1).strip(".") if match else "",
@@ -396,9 +324,9 @@ def model_from_version(rows: list[dict]) -> str:
 def model_from_inventory(rows: list[dict]) -> str:
     """AireOS ``show inventory``: the chassis PID (``AIR-CT5520-K9``)."""
     for row in rows:
-        if _s(row, "pid") and (_s(row, "name").lower() == "chassis" or len(rows) == 1):
-            return _s(row, "pid")
-    return _s(rows[0], "pid") if rows else ""
+        if cell(row, "pid") and (cell(row, "name").lower() == "chassis" or len(rows) == 1):
+            return cell(row, "pid")
+    return cell(rows[0], "pid") if rows else ""
 
 
 def reported_ap_count(raw: str) -> int | None:
@@ -442,7 +370,7 @@ def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, f
     for kind, raw in outputs.items():
         command = commands[kind]
         try:
-            rows[kind] = parse_rows(platform, command, raw)
+            rows[kind] = cli_parsers.parse_rows(platform, command, raw)
         except cli_parsers.CliParseError as exc:
             error = _rejected(raw)
             if error and kind in radio_kinds:
@@ -459,7 +387,7 @@ def interpret(device_type: str, outputs: dict[str, str], result: WlcCliResult, f
     if "system" in rows:
         if platform == "cisco_wlc_ssh":
             result.system = system_from_sysinfo(rows["system"], outputs["system"])
-            total = _s(rows["system"][0], "number_active_clients") if rows["system"] else ""
+            total = cell(rows["system"][0], "number_active_clients") if rows["system"] else ""
             client_total = int(total) if total.isdigit() else None
         else:
             result.system = cli_parsers.system_from_rows("cisco_ios", rows["system"])
@@ -540,7 +468,7 @@ def _close(conn, device_type: str) -> None:
             conn.write_channel(command + conn.RETURN)
 
         conn.cleanup = cleanup
-    ssh._close(conn)
+    ssh.log_out(conn)
 
 
 def collect(
@@ -578,7 +506,7 @@ def collect(
         interpret(device_type, outputs, result, fail)
     except Exception as exc:  # a parser bug is this device's error, not the pool's
         log.exception("%s: could not interpret the controller's output", label or where)
-        fail(name, "internal", f"{type(exc).__name__}: {ssh._first_line(str(exc))}")
+        fail(name, "internal", f"{type(exc).__name__}: {ssh.first_line(str(exc))}")
     if result.wlc is None and not any(e.collector in ("cli", name) for e in result.errors):
         fail(name, "parse", "no access point or WLAN list could be read")
     result.duration = time.monotonic() - started

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from collectors import cli_parsers
 from collectors.wlc import cli as wlc_cli
 from tests.conformance import fixture_dir
 
@@ -103,7 +104,7 @@ def test_the_fixtures_are_there():
 def test_ap_summaries_parse_into_access_points_that_agree(case, conformance_report):
     platform, command, raw_path = case
     expected = _expected(raw_path)
-    rows = wlc_cli.parse_rows(platform, command, raw_path.read_text(encoding="utf-8"))
+    rows = cli_parsers.parse_rows(platform, command, raw_path.read_text(encoding="utf-8"))
     assert len(rows) == len(expected) > 0
     if platform == "aruba_os":
         aps = wlc_cli.aruba_aps_from_rows(rows)
@@ -123,7 +124,7 @@ def test_ap_summaries_parse_into_access_points_that_agree(case, conformance_repo
 @pytest.mark.parametrize("raw_path", WLAN_CASES, ids=lambda p: p.stem)
 def test_aireos_wlan_summaries_parse_into_wlans_that_agree(raw_path, conformance_report):
     expected = _expected(raw_path)
-    rows = wlc_cli.parse_rows("cisco_wlc_ssh", "show wlan summary", raw_path.read_text(encoding="utf-8"))
+    rows = cli_parsers.parse_rows("cisco_wlc_ssh", "show wlan summary", raw_path.read_text(encoding="utf-8"))
     wlans = wlc_cli.wlans_from_rows(rows)
     assert [(w.wlan_id, w.ssid, w.clients) for w in wlans] == [(int(r["wlanid"]), r["ssid"], None) for r in expected]
     conformance_report(f"cli cisco_wlc_ssh/{raw_path.stem}: {len(wlans)} WLANs agree")
@@ -134,7 +135,7 @@ def test_aireos_sysinfo_gives_the_controller_its_system_identity():
     for raw_path in sorted(folder.glob("*.raw")):
         row = _expected(raw_path)[0]
         raw = raw_path.read_text(encoding="utf-8")
-        system = wlc_cli.system_from_sysinfo(wlc_cli.parse_rows("cisco_wlc_ssh", "show sysinfo", raw), raw)
+        system = wlc_cli.system_from_sysinfo(cli_parsers.parse_rows("cisco_wlc_ssh", "show sysinfo", raw), raw)
         assert system.name == row["system_name"] and row["product_version"] in system.descr
         d, h, m, s = (int(x) for x in re.findall(r"\d+", row["system_up_time"]))
         assert system.uptime_ticks == ((d * 24 + h) * 60 + m) * 6000 + s * 100
