@@ -4,6 +4,14 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+# What runs in production: the core, the collectors, the inventory, the exporter.
+PRODUCT = find_packages(
+    include=["netmon*", "collectors*", "inventory*", "exporters*"], exclude=["netmon.lab", "netmon.lab.*"]
+)
+# The simulated city, kept apart: `netmon demo` (netmon/cli/demo.py) is the only product code that imports it,
+# and what it needs beyond the product (snmpsim, pysmi, asyncssh) comes with the "lab" extra.
+LAB = ["netmon.lab"]
+
 setup(
     name="netmon",
     version="0.1.0",
@@ -12,7 +20,7 @@ setup(
     long_description_content_type="text/markdown",
     license="GPL-3.0-or-later",
     python_requires=">=3.11",
-    packages=find_packages(include=["netmon*", "collectors*", "inventory*", "exporters*"]),
+    packages=PRODUCT + LAB,
     # The Prometheus rules `netmon demo` loads (netmon.prometheus_server) travel with the exporter,
     # the project's own TextFSM templates (collectors/templates) with the CLI parsers.
     package_data={"exporters": ["rules/*.yml"], "collectors": ["templates/*.textfsm"]},
