@@ -17,15 +17,15 @@ and does one job: ``await collect(session, context)`` returns its observation or
 (an SSH session running several commands) returns :class:`~collectors.observations.Steps`
 and never raises.
 
-The poller iterates the list in :mod:`collectors.registry`; adding a collector is a module
-with one of these plus one line there.
+The poller iterates the list in :mod:`collectors.registry`; adding a collector that gives
+one of the existing observations (another vendor's DOM, another controller family) is a
+module with one of these plus one line there. A new kind of observation also needs a place
+in :class:`collectors.observations.Observations` and in the store.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
@@ -66,21 +66,20 @@ class Context:
 
 @dataclass(frozen=True)
 class SshSession:
-    """Where an SSH collector logs in, and the thread pool its blocking netmiko session runs in.
+    """Where an SSH collector logs in, and ``run``: how its blocking netmiko session is run (the poller's bounded
+    thread pool: ``await session.run(call)``).
 
-    ``deadline`` (seconds) is what the poll allows: the collector fits its SSH time limits into it.
+    ``deadline`` (seconds) is what the poll allows: a collector whose result is the device's state fits its SSH
+    time limits into it.
     """
 
     host: str
     port: int
     platform: str
     credentials: SshCredentials
-    pool: Executor
+    run: Callable[[Callable[[], T]], Awaitable[T]] = field(repr=False)
     deadline: float
     label: str = ""
-
-    async def run(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
 
 class Collector(Protocol):

@@ -150,13 +150,16 @@ def cell(row: dict, key: str) -> str:
 
 
 # Uptime phrases of every CLI netmon reads: IOS "2 years, 31 weeks, 6 days, 9 hours, 55 minutes" and "123 day(s),
-# 5 hour(s)", NX-OS "5 days, 3:02:01", AireOS "109 days 16 hrs 33 mins 12 secs", ArubaOS "2d:17h:8m:4s".
+# 5 hour(s)", NX-OS "5 days, 3:02:01", AireOS "109 days 16 hrs 33 mins 12 secs", ArubaOS "2d:17h:8m:4s", and the
+# compact "5w2d", "1y2w" of older IOS neighbour and uptime columns.
 _UPTIME_PART = re.compile(
-    r"(\d+)\s*(years?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|[dhms])(?:\(s\))?(?![a-z])", re.I
+    r"(\d+)\s*(years?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|[ywdhms])(?:\(s\))?(?![a-z])", re.I
 )
 _UPTIME_SECONDS = {
     "year": 365 * 86400,  # IOS counts a year as 365 days
+    "y": 365 * 86400,
     "week": 7 * 86400,
+    "w": 7 * 86400,
     "day": 86400,
     "d": 86400,
     "hour": 3600,

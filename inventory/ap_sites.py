@@ -140,11 +140,16 @@ def rule_problem(rule: object) -> str | None:
         return f"unknown keys {extra} (one of {', '.join(RULE_KINDS)}, and site)"
     if len(kinds) != 1:
         return f"needs exactly one of {', '.join(RULE_KINDS)} (has {len(kinds)})"
-    if not isinstance(rule[kinds[0]], str) or not rule[kinds[0]].strip():
-        return f"{kinds[0]} must be a non-empty string"
-    if not isinstance(rule.get("site"), str) or not rule["site"].strip():
+    if not _text(rule[kinds[0]]):
+        return f"{kinds[0]} must be a non-empty text (an AP name, a name prefix or a location)"
+    if not _text(rule.get("site")):
         return "needs a site (the name of an inventory site)"
     return None
+
+
+def _text(value: object) -> str:
+    """A rule's value as text: YAML reads an AP named 1234 as a number, which is still a name."""
+    return str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
 
 
 def site_rules(rules: Iterable[dict], sites: dict[str, int]) -> Callable[[NamedAp], int | None]:

@@ -57,7 +57,8 @@ def check_site_rules(cfg: Config, store: Store) -> None:
     sites = store.site_ids()
     unknown = sorted({str(rule["site"]) for rule in cfg.ap_site_rules} - set(sites))
     if unknown:
-        raise ConfigError(f"ap_site_rules: no site {', '.join(map(repr, unknown))} in the inventory")
+        where = cfg.source or "configuration"
+        raise ConfigError(f"{where}: ap_site_rules: no site {', '.join(map(repr, unknown))} in the inventory")
 
 
 async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: Executor) -> list:

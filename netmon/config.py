@@ -133,6 +133,7 @@ class Config:
     capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
+    source: Path | None = None  # the file it was read from, for messages about it
 
     @property
     def listen_host_port(self) -> tuple[str, int]:
@@ -208,7 +209,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             data[key] = value
     try:
         snmp = SnmpSettings(**(data.pop("snmp", None) or {}))
-        cfg = Config(snmp=snmp)
+        cfg = Config(snmp=snmp, source=Path(path) if path else None)
         for key in ("db", "secrets", "inventory"):
             if data.get(key) is not None:
                 p = Path(data[key]).expanduser()
@@ -232,7 +233,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
                 problem = rule_problem(rule)
                 if problem:
                     raise ValueError(f"ap_site_rules entry {n}: {problem}")
-            cfg = replace(cfg, ap_site_rules=tuple(dict(r) for r in rules))
+            cfg = replace(cfg, ap_site_rules=tuple({k: str(v) for k, v in r.items()} for r in rules))
         if "eduroam_ssids" in data:
             cfg = replace(cfg, eduroam_ssids=tuple(str(s) for s in data["eduroam_ssids"]))
         for key in (

@@ -60,7 +60,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Job:
     """What runs together on a device: collectors of these schedules (the first sets the job's interval; the
-    others ride on it when due). ``owns_state``: its result is the device's up/down, not an addition to it."""
+    others ride on it when due). ``owns_state``: its result is the device's up/down, not an addition to it; such
+    a job must also end before the device's next turn (its deadline), where an addition is bounded by its
+    sessions' own time limits (netmiko's, for the SSH collection)."""
 
     name: str
     schedules: tuple[str, ...]
@@ -150,7 +152,8 @@ class Poller:
         self.secrets = secrets
         self.client = client or SnmpClient(config.snmp.engine)
         self.collectors = tuple(collectors)
-        self.limit = asyncio.Semaphore(config.concurrency)  # SNMP sessions at once
+        self.limit: asyncio.Semaphore | None = None  # SNMP sessions at once (see _limit)
+        self._limit_loop = None
         # netmiko blocks a thread per session: SSH sessions get their own bounded pool.
         self.ssh_pool = ThreadPoolExecutor(max(1, config.cli_workers), thread_name_prefix="netmon-ssh")
         # (hostname, collector) -> monotonic time of its last success, for collectors slower than their job
@@ -199,26 +202,42 @@ class Poller:
 
     async def poll(self, device: DeviceRow, job: Job = POLL) -> DevicePoll:
         """Run the job's due collectors within the device's deadline; whatever happens, return a result."""
-        plan = self._due(device, job)
+        try:
+            plan = self._due(device, job)
+        except Exception as exc:  # a collector's can_handle with a bug: this device's error, not the poller's
+            log.exception("%s: could not plan the %s job", device.hostname, job.name)
+            result = DevicePoll(device=device, started=time.time(), job=job.name)
+            result.fail(job.schedules[0], "internal", type(exc).__name__)
+            return result
         snmp = any(c.needs == "snmp" for c in plan)
         # Waiting for a slot is not the device's time: its deadline starts once it has one.
-        async with self.limit if snmp else contextlib.nullcontext():
-            result = DevicePoll(device=device, started=time.time(), job=job.name)
+        async with self._limit() if snmp else contextlib.nullcontext():
+            result = DevicePoll(device=device, started=time.time(), job=job.name, current=plan[0].name if plan else "")
             t0 = time.perf_counter()
             deadline = self.config.device_deadline(self.interval(job, device) or self.config.interval)
             try:
-                async with asyncio.timeout(deadline):
+                async with asyncio.timeout(deadline if job.owns_state else None):
                     await self._run(device, job, plan, result, deadline)
             except TimeoutError:
-                result.fail(result.current, "deadline", f"poll exceeded its {deadline:.0f} s deadline")
+                over_ssh = any(c.name == result.current and c.needs == "ssh" for c in plan)
+                what, spent = ("SSH poll", deadline) if over_ssh else ("poll", 0.0)
+                result.fail(result.current, "deadline", f"{what} exceeded its {deadline:.0f} s deadline", spent)
             except SnmpError as exc:  # opening the session (e.g. a bad address)
                 result.fail(result.current, exc.reason, str(exc))
             except Exception as exc:  # a bug outside the collectors: a result all the same
                 log.exception("%s: poll failed", device.hostname)
                 result.fail(result.current, "internal", type(exc).__name__)
             result.duration = time.perf_counter() - t0
-            result.dropped = self.client.take_drops()
+            if snmp:  # the engine's drop counts are the SNMP polls' to report
+                result.dropped = self.client.take_drops()
             return result
+
+    def _limit(self) -> asyncio.Semaphore:
+        """The SNMP concurrency bound of the running event loop (a semaphore belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._limit_loop is not loop:
+            self._limit_loop, self.limit = loop, asyncio.Semaphore(self.config.concurrency)
+        return self.limit
 
     async def _run(self, device: DeviceRow, job: Job, plan: list[Collector], result: DevicePoll, deadline: float):
         if not plan:
@@ -253,9 +272,12 @@ class Poller:
             result.fail("cli", "config", f"SSH profile {device.ssh_profile!r} not in secrets")
             return
         session = SshSession(
-            device.address, device.ssh_port, device.platform or "", creds, self.ssh_pool, deadline, device.hostname
+            device.address, device.ssh_port, device.platform or "", creds, self._in_ssh_pool, deadline, device.hostname
         )
         await self._collect(device, collectors, session, result)
+
+    async def _in_ssh_pool(self, call):
+        return await asyncio.get_running_loop().run_in_executor(self.ssh_pool, call)
 
     async def _collect(self, device: DeviceRow, collectors: list[Collector], session, result: DevicePoll) -> None:
         context = Context(device)

@@ -46,6 +46,9 @@ class Recorder:
                 dropped=result.dropped, optics=seen.optics, hardware=seen.hardware, read_at=result.read_at,
                 neighbors=seen.neighbors, chassis_id=seen.chassis_id,
             )  # fmt: skip
+            if seen.wlc is not None:
+                self.wifi(result)
+            return events
         except Exception:
             # A store failure (disk full, locked too long, a bug) must not leave the device
             # looking as it did at its last good poll: mark its state unknown instead.
@@ -55,9 +58,6 @@ class Recorder:
             except Exception:
                 log.exception("%s: could not record the store failure either", device.hostname)
             return []
-        if seen.wlc is not None:
-            self.wifi(result)
-        return events
 
     def wifi(self, result: DevicePoll) -> None:
         """The controller's Wi-Fi data; a failure here is the wlc collector's, not the device's state."""

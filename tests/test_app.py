@@ -67,3 +67,17 @@ def test_a_bad_ap_site_rule_is_refused_when_the_configuration_loads(lab, tmp_pat
         assert f"{path}: ap_site_rules entry 2: {problem}" in r.stderr
         assert "Traceback" not in r.stderr
     assert not (tmp_path / "n.db").exists()  # refused before anything was written
+
+
+def test_rules_as_yaml_reads_them_load_and_poll_checks_their_sites_like_run(lab, tmp_path):
+    doc = yaml.safe_load(lab.config_path.read_text())
+    doc.update(db=str(tmp_path / "n.db"), secrets=str(lab.secrets_path), inventory=str(lab.inventory_path))
+    doc["ap_site_rules"] = [{"name": 1234, "site": "city-hall"}]  # an AP named 1234: YAML reads a number
+    path = tmp_path / "netmon.yml"
+    path.write_text(yaml.safe_dump(doc))
+    assert config_mod.load(path, environ={}).ap_site_rules == ({"name": "1234", "site": "city-hall"},)
+    doc["ap_site_rules"] = [{"prefix": "ap-", "site": "atlantis"}]
+    path.write_text(yaml.safe_dump(doc))
+    assert run_netmon("--config", str(path), "inventory", "import", str(lab.inventory_path)).returncode == 0
+    r = run_netmon("--config", str(path), "poll", "--all")
+    assert r.returncode == 2 and f"{path}: ap_site_rules: no site 'atlantis' in the inventory" in r.stderr, r.stderr

@@ -98,3 +98,46 @@ def test_a_collector_added_to_the_list_runs_on_its_schedule(lab, tmp_path):
     assert "extra-dom" not in {r.collector for r in again.runs} and again.optics is None
     assert cli is None or "extra-dom" not in {r.collector for r in cli.runs}
     assert POLL in Poller(cfg, secrets).jobs(device)
+
+
+def test_the_poll_job_has_a_deadline_and_the_ssh_collection_its_own_limits(tmp_path):
+    """A poll must end before the device's next turn; the SSH collection (an addition, bounded by netmiko's own
+    limits) is not cut at 90 % of cli_interval. Drop counts are the SNMP engine's: only an SNMP poll takes them."""
+    from collectors.base import SshCollector
+    from collectors.credentials import SshCredentials
+    from collectors.observations import Steps
+    from netmon.secrets import Secrets
+    from netmon.store import DeviceRow
+
+    async def slow(session, context) -> Steps:
+        await asyncio.sleep(1.5)
+        return Steps()
+
+    def handles(device):
+        return True
+
+    collectors = [SshCollector("slow-poll", "poll", slow, handles), SshCollector("slow-cli", "cli", slow, handles)]
+    cfg = Config(db=tmp_path / "n.db", interval=1, cli_interval=1)
+    secrets = Secrets(ssh={"s": SshCredentials("s", "netmon", "x")})
+    device = DeviceRow(1, "sw", "127.0.0.1", 161, "hall", "switch", None, "s", None, platform="cisco_ios")
+
+    class Client:
+        def take_drops(self):
+            return {"malformed": 1}
+
+        def close(self):
+            pass
+
+    async def go():
+        poller = Poller(cfg, secrets, client=Client(), collectors=collectors)
+        try:
+            return await poller.poll(device, POLL), await poller.poll(device, CLI)
+        finally:
+            poller.close()
+
+    poll, cli = asyncio.run(go())
+    assert [(e.collector, e.reason, e.message) for e in poll.errors] == [
+        ("slow-poll", "deadline", "SSH poll exceeded its 1 s deadline")
+    ]
+    assert cli.errors == [] and cli.runs == [] and cli.duration >= 1.5
+    assert poll.dropped == {} and cli.dropped == {}  # no SNMP session: the engine's counts stay for an SNMP poll

@@ -12,7 +12,7 @@ from netmon import lab as lab_mod
 from netmon import secrets as secrets_mod
 from netmon import usage
 from netmon.lab import history
-from netmon.lab.wlc_agent import _mac
+from netmon.lab.wlc_agent import lab_mac
 from netmon.store import Store
 from tests.conftest import run_netmon
 
@@ -50,7 +50,7 @@ def test_history_has_the_city_shape_and_only_pseudonyms(tmp_path):
     # only pseudonyms: no simulated MAC or user name in the database file
     raw = b"".join(p.read_bytes() for p in lab.root.glob("netmon.db*"))
     for p in (0, 1, 7, 299):
-        mac = ":".join(f"{b:02x}" for b in _mac(0xC0, p))
+        mac = ":".join(f"{b:02x}" for b in lab_mac(0xC0, p))
         assert mac.encode() not in raw and f"person{p:05d}".encode() not in raw
 
 

@@ -17,6 +17,7 @@ from netmon.scheduler import Scheduler
 from netmon.store import Store
 from netmon.store import usage as store_usage
 from netmon.usage import hll
+from netmon.usage.definition import aggregate_day
 from tests.conftest import run_netmon
 
 UTC = ZoneInfo("UTC")
@@ -401,7 +402,7 @@ def test_array_aggregation_equals_the_definition(rows_):
     slots = usage.Slots.of(lo, hi, UTC)
     ap_info = {"ap1": ("ap-lib-01", "central-library")}
     samples = {"ap2": (3, at(7.5))}
-    want = usage.aggregate_day("d", lo, hi, slots, usage.merge_visits(rows_, sites), ap_info, samples)
+    want = aggregate_day("d", lo, hi, slots, usage.merge_visits(rows_, sites), ap_info, samples)
     tables = usage_arrays.Tables.new()
     got = usage_arrays.aggregate("d", lo, hi, slots, usage_arrays.visit_arrays(rows_, sites, tables), tables,
                                  ap_info, samples)  # fmt: skip

@@ -1,8 +1,8 @@
 """Wireless controllers over SSH: AireOS and Catalyst 9800 CLI parsing, the fake controllers, the scheduler path.
 
-The fake controllers are real SSH servers on 127.0.0.1 (netmon/ssh_device.py)
+The fake controllers are real SSH servers on 127.0.0.1 (netmon/lab/ssh_device.py)
 whose outputs are rendered from the same ControllerModel the SNMP agent
-(netmon/wlc_sim.py) serves, so one simulated controller is read both ways.
+(netmon/lab/wlc_agent.py) serves, so one simulated controller is read both ways.
 """
 
 from __future__ import annotations

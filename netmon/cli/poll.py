@@ -23,6 +23,7 @@ def add(sub) -> None:
 
 
 def cmd_poll(args) -> int:
+    from netmon.app import check_site_rules
     from netmon.poller import Poller
     from netmon.scheduler import poll_all
 
@@ -32,6 +33,8 @@ def cmd_poll(args) -> int:
     devices = store.devices() if args.all else store.devices(args.hostname)
     if not devices:
         raise UserError(f"no device {args.hostname!r} in {cfg.db}" if args.hostname else f"no devices in {cfg.db}")
+    if not args.no_store:
+        check_site_rules(cfg, store)  # as `netmon run` does: a controller's APs are placed by them
 
     async def go():
         poller = Poller(cfg, secrets)

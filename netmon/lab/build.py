@@ -38,7 +38,7 @@ from netmon.lab.city import (
     free_udp_port,
     site_names,
 )
-from netmon.lab.switches import _oid_key, cli_outputs, fibre_records, switch_records
+from netmon.lab.switches import cli_outputs, fibre_records, oid_key, switch_records
 
 
 def build(
@@ -115,7 +115,7 @@ def build(
         ring = [switches[(k - 1) % len(switches)].hostname, switches[(k + 1) % len(switches)].hostname]
         recs = switch_records(dev, ring, rng)
         if dev.role == "switch":
-            recs = sorted(recs + fibre_records(dev, switches.index(dev), switches), key=_oid_key)
+            recs = sorted(recs + fibre_records(dev, switches.index(dev), switches), key=oid_key)
         (lab.data_dir / f"{dev.hostname}.snmprec").write_text("\n".join(recs) + "\n")
 
     inventory = {

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from netmon import usage
-from netmon.lab.wlc_agent import REALMS, SSIDS, _h, _mac
+from netmon.lab.wlc_agent import REALMS, SSIDS, keyed_hash, lab_mac
 from netmon.privacy import Pseudonymizer
 
 BATCH = 50_000
@@ -145,13 +145,13 @@ def synthesise(
     people = max(8 * users_per_day, model.people)
     # Habits: most residents come now and then, a few every day (lognormal), eduroam visitors as in the simulator.
     habit = rng.lognormal(0.0, 1.1, people)
-    eduroam = np.array([_h(model.seed, "edu", p) % 6 == 0 for p in range(people)])
-    realm_of = [REALMS[_h(model.seed, "realm", p) % len(REALMS)] for p in range(people)]
+    eduroam = np.array([keyed_hash(model.seed, "edu", p) % 6 == 0 for p in range(people)])
+    realm_of = [REALMS[keyed_hash(model.seed, "realm", p) % len(REALMS)] for p in range(people)]
     kind_weight = np.array([KIND_WEIGHT.get(_kind(s), 1.0) for s in sites])
     home = rng.choice(n_sites, size=people, p=kind_weight / kind_weight.sum())
     # Growth per site over the history: from slight decline to a third more.
     growth = rng.uniform(-0.05, 0.35, n_sites)
-    clients = [pseudonyms.mac(bytes(_mac(0xC0, p))) for p in range(people)]
+    clients = [pseudonyms.mac(bytes(lab_mac(0xC0, p))) for p in range(people)]
     users = [pseudonyms.user(f"person{p:05d}@{realm_of[p]}") if eduroam[p] else None for p in range(people)]
     # Busy lobby APs: a Zipf-like share per AP, shuffled so the busy one is not always the first.
     ap_weights = {}

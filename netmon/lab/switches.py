@@ -18,7 +18,7 @@ CISCO_C9300 = "1.3.6.1.4.1.9.1.2494"
 CISCO_ISR4331 = "1.3.6.1.4.1.9.1.2068"
 
 
-def _oid_key(line: str) -> tuple[int, ...]:
+def oid_key(line: str) -> tuple[int, ...]:
     return tuple(int(x) for x in line.split("|", 1)[0].split("."))
 
 
@@ -140,7 +140,7 @@ def switch_records(dev: LabDevice, uplink_peers: list[str], rng: random.Random) 
             recs.append(
                 f"{ifx}.{col}.{i}|70:numeric|rate={r:.4f},initial={start}" if r else f"{ifx}.{col}.{i}|70|{start}"
             )
-    recs.sort(key=_oid_key)
+    recs.sort(key=oid_key)
     return recs
 
 

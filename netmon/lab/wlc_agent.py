@@ -74,11 +74,11 @@ def _octets(value: str | bytes) -> bytes:
     return ber.encode_octets(value.encode() if isinstance(value, str) else value)
 
 
-def _h(*parts) -> int:
+def keyed_hash(*parts) -> int:
     return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
 
 
-def _mac(prefix: int, n: int) -> tuple[int, ...]:
+def lab_mac(prefix: int, n: int) -> tuple[int, ...]:
     return (0x00, 0x3A, prefix, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF)
 
 
@@ -111,7 +111,7 @@ class ControllerModel:
         out = []
         for s, site in enumerate(self.sites):
             for n in range(1, self.aps_per_site + 1):
-                mac = _mac(0xA0 + self.block, s * 1000 + n)
+                mac = lab_mac(0xA0 + self.block, s * 1000 + n)
                 out.append((mac, f"{self.ap_prefix}-{site}-{n:02d}", f"{site}, floor {1 + n % 4}"))
         return out
 
@@ -122,31 +122,31 @@ class ControllerModel:
         t = int(now // self.slot)
         out = []
         for p in range(self.people):
-            stretch = 4 + _h(self.seed, "len", p) % 37
-            epoch = (t + _h(self.seed, "phase", p) % stretch) // stretch
-            if self.presence < 100 and _h(self.seed, "here", p, epoch) % 100 >= self.presence:
+            stretch = 4 + keyed_hash(self.seed, "len", p) % 37
+            epoch = (t + keyed_hash(self.seed, "phase", p) % stretch) // stretch
+            if self.presence < 100 and keyed_hash(self.seed, "here", p, epoch) % 100 >= self.presence:
                 continue
-            site = _h(self.seed, "site", p, epoch) % len(self.sites)
-            ap = aps[site * per_site + _h(self.seed, "ap", p, t // 6) % per_site]  # roams every ~3 minutes
-            eduroam = _h(self.seed, "edu", p) % 6 == 0
-            realm = REALMS[_h(self.seed, "realm", p) % len(REALMS)]
+            site = keyed_hash(self.seed, "site", p, epoch) % len(self.sites)
+            ap = aps[site * per_site + keyed_hash(self.seed, "ap", p, t // 6) % per_site]  # roams every ~3 minutes
+            eduroam = keyed_hash(self.seed, "edu", p) % 6 == 0
+            realm = REALMS[keyed_hash(self.seed, "realm", p) % len(REALMS)]
             seconds = (t % stretch + 1) * self.slot
             out.append(
                 {
-                    "mac": _mac(0xC0 + self.block, p),
+                    "mac": lab_mac(0xC0 + self.block, p),
                     "ap": ap[0],
                     "wlan": 2 if eduroam else 1,
                     "user": f"person{self.block * BLOCK_PEOPLE + p:05d}@{realm}" if eduroam else "",
-                    "rssi": -40 - _h(self.seed, "rssi", p, t) % 45,
-                    "rx": int(seconds * (2_000 + _h(self.seed, "rx", p) % 50_000)),
-                    "tx": int(seconds * (10_000 + _h(self.seed, "tx", p) % 400_000)),
+                    "rssi": -40 - keyed_hash(self.seed, "rssi", p, t) % 45,
+                    "rx": int(seconds * (2_000 + keyed_hash(self.seed, "rx", p) % 50_000)),
+                    "tx": int(seconds * (10_000 + keyed_hash(self.seed, "tx", p) % 400_000)),
                 }
             )
         return out
 
     def ap_down(self, n: int) -> bool:
         """About one AP in a hundred is down (AP number ``n`` in :meth:`aps` order)."""
-        return _h(self.seed, "down", n) % 97 == 0
+        return keyed_hash(self.seed, "down", n) % 97 == 0
 
     def table(self, now: float, uptime_ticks: int) -> list[tuple[tuple[int, ...], bytes]]:
         """Every (OID, encoded value) the agent serves at ``now``, sorted by OID."""
@@ -230,7 +230,7 @@ class ControllerModel:
 
     def c9800_protocol(self, client_mac: tuple[int, ...]) -> tuple[int, int]:
         """(bsnMobileStationProtocol, cldcClientProtocol) of a client on the 9800."""
-        share = _h(self.seed, "proto", client_mac) % 100
+        share = keyed_hash(self.seed, "proto", client_mac) % 100
         for percent, bsn, cldc in C9800_PROTOCOLS:
             if share < percent:
                 return bsn, cldc
@@ -238,11 +238,11 @@ class ControllerModel:
         return C9800_PROTOCOLS[-1][1:]
 
     def c9800_ap_model(self, n: int) -> tuple[str, bool]:
-        return C9800_AP_MODELS[_h(self.seed, "model", n) % len(C9800_AP_MODELS)]
+        return C9800_AP_MODELS[keyed_hash(self.seed, "model", n) % len(C9800_AP_MODELS)]
 
     def ap_disabled(self, n: int) -> bool:
         """On the 9800, about one AP in two hundred is administratively disabled (cLApAdminStatus false)."""
-        return self.kind == "c9800" and not self.ap_down(n) and _h(self.seed, "disabled", n) % 199 == 0
+        return self.kind == "c9800" and not self.ap_down(n) and keyed_hash(self.seed, "disabled", n) % 199 == 0
 
     def _c9800(self, aps, clients, per_ap, per_wlan, uptime_ticks) -> list[tuple[tuple[int, ...], bytes]]:
         joined = sum(1 for n in range(len(aps)) if not self.ap_down(n))

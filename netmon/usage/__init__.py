@@ -14,7 +14,7 @@ sources' totals. Sessions from one source alone are visits of their own.
 A RADIUS session without a client (no Calling-Station-Id) stands for the
 device of its user: it joins the controller sessions of that user (the one
 device it overlaps longest). Joins are transitive and may reach outside the
-day; :func:`fetch` reads until they stop growing, so a day's rows do not
+day; :func:`netmon.store.usage.fetch` reads until they stop growing, so a day's rows do not
 depend on the range rebuilt.
 
 Per day and group a visit counts:
@@ -35,10 +35,13 @@ rows in one transaction.
 - :mod:`netmon.usage.definition`: :func:`aggregate_day`, the readable definition of every aggregate;
 - :mod:`netmon.usage.arrays`: the same rows on numpy arrays, what a rebuild runs;
 - :mod:`netmon.usage.hll`: HyperLogLog sketches of distinct clients.
+
+The package itself offers the days and visits (plain Python); the aggregates
+and sketches (numpy) are imported from their modules, so reading a date does
+not load numpy.
 """
 
 from netmon.usage.days import Slots, day_window, days, local_day, local_zone, runs
-from netmon.usage.definition import DayRows, aggregate_day
 from netmon.usage.visits import (
     UNASSIGNED,
     UNKNOWN_REALM,
@@ -57,11 +60,9 @@ from netmon.usage.visits import (
 __all__ = [
     "UNASSIGNED",
     "UNKNOWN_REALM",
-    "DayRows",
     "Row",
     "Slots",
     "Visit",
-    "aggregate_day",
     "clip",
     "components",
     "day_window",

@@ -34,7 +34,7 @@ AP_CASES = sorted(
         ("cisco_wlc_ssh", "show ap summary", p)
         for p in (CLI_FIXTURES / "cisco_wlc_ssh" / "show_ap_summary").glob("*.raw")
     ]
-    # netmon's own 9800 template (collectors/wlc/templates) on the 9800 output recorded under cisco_wlc_ssh
+    # netmon's own 9800 template (collectors/templates) on the 9800 output recorded under cisco_wlc_ssh
     + [
         ("cisco_ios", "show ap summary", p)
         for p in (CLI_FIXTURES / "cisco_wlc_ssh" / "show_ap_summary").glob("*C9800*.raw")
