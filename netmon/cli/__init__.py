@@ -17,6 +17,7 @@ from netmon import config as config_mod
 from netmon import secrets as secrets_mod
 from netmon.cli import db, demo, ingest, inventory, poll, radius, report, run, usage
 from netmon.cli.common import EXIT_BAD_INPUT, UserError
+from netmon.errors import StoreError
 
 log = logging.getLogger("netmon")
 GROUPS = (run, poll, inventory, db, usage, report, ingest, radius, demo)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return args.func(args) or 0
-    except (UserError, InventoryError, config_mod.ConfigError, secrets_mod.SecretsError) as exc:
+    except (UserError, InventoryError, config_mod.ConfigError, secrets_mod.SecretsError, StoreError) as exc:
         print(f"netmon: {exc}" if not isinstance(exc, InventoryError) else str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

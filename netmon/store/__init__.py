@@ -16,6 +16,7 @@ package reads and writes through its named methods, which take and return
 typed observations and rows, never a cursor.
 """
 
+from netmon.errors import StoreError
 from netmon.store.db import Database
 from netmon.store.devices import DevicesStore
 from netmon.store.migrations import MIGRATIONS
@@ -25,7 +26,7 @@ from netmon.store.topology import TopologyStore
 from netmon.store.usage import UsageStore
 from netmon.store.wifi import WifiStore
 
-__all__ = ["MIGRATIONS", "DeviceRow", "Store"]
+__all__ = ["MIGRATIONS", "DeviceRow", "Store", "StoreError"]
 
 
 class Store(DevicesStore, TopologyStore, WifiStore, RadiusStore, UsageStore, Database):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from netmon.errors import StoreError
 from netmon.store.migrations import MIGRATIONS
 
 
@@ -41,7 +42,11 @@ class Database:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         if not readonly:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                conn.close()
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -64,6 +69,14 @@ class Database:
         return row[0] or 0
 
     def migrate(self) -> list[int]:
+        """Apply the migrations the database lacks; refuse, writing nothing, one from a newer netmon."""
+        known = len(MIGRATIONS)
+        current = self.schema_version()
+        if current > known:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this netmon's ({known}): "
+                "use the netmon that wrote it, or a newer one"
+            )
         applied = []
         with self.transaction() as conn:
             conn.execute(
