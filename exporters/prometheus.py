@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from netmon.config import Config, RadiusSettings
 from netmon.store import Store
+from netmon.store.radius import FTICKS_DROP_REASONS
 
 # (metric name, store column, help)
 INTERFACE_COUNTERS = (
@@ -363,13 +364,15 @@ class StoreCollector(Collector):
         )
         dropped = CounterMetricFamily(
             "netmon_fticks_dropped_datagrams",
-            "F-Ticks syslog datagrams dropped because their source is not allowed (radius.fticks_sources).",
+            "F-Ticks syslog datagrams dropped unread, by reason: unknown_source (not in radius.fticks_sources), "
+            "rate_limited (a source, or all together, over its rate), overflow (the writer's queue was full).",
+            labels=["reason"],
         )
         for result, n in sorted(store.fticks_counts().items()):
             if result == "malformed":
                 malformed.add_metric([], float(n))
-            elif result == "unknown_source":
-                dropped.add_metric([], float(n))
+            elif result in FTICKS_DROP_REASONS:
+                dropped.add_metric([result], float(n))
             else:
                 fticks.add_metric([result], float(n))
         yield from (packets, last, by_ssid, eduroam, fticks, malformed, dropped)

@@ -301,3 +301,96 @@ def test_syslog_listener_forgets_old_log_entries():
         listener._warn(f"198.51.100.{n % 250}-{n}", 0.0, "F-Ticks: test %s")
     listener._warn("203.0.113.1", 1000.0, "F-Ticks: test %s")
     assert len(listener._logged) == 1
+
+
+# -- hostile input: repeats, floods, fields that are not what they say -------------------------------------------
+
+
+def test_a_repeated_line_is_one_row_with_its_weight(tmp_path):
+    line = "2025-10-05T00:00:37+03:00 radius1 freeradius: message repeated 100000 times: [ " + LINE + "]"
+    store = Store(tmp_path / "n.db")
+    try:
+        assert store.record_fticks([fticks.parse_line(line)], KEY) == 1
+        assert [tuple(r) for r in store.conn.execute("SELECT count(*), sum(weight) FROM fticks_events")] == [
+            (1, 100_000)
+        ]
+        assert store.fticks_counts() == {"OK": 100_000}  # the events are still counted as events
+    finally:
+        store.close()
+
+
+def test_a_flood_is_rate_limited_per_source_and_the_store_stays_small(tmp_path):
+    """One source sending 3,000 "repeated 100000 times" datagrams at once: what passes is bounded by its bucket and
+    stored as one row each; a second, quiet source still gets through; every dropped datagram is counted. (The
+    datagrams are handed to the listener as its socket would, so the kernel's buffer does not decide the count.)"""
+    import ipaddress
+
+    flood = ("message repeated 100000 times: [ " + LINE + "]").encode()
+    quiet = LINE.replace("uni.example", "quiet.example").encode()
+
+    async def scenario():
+        store = Store(tmp_path / "n.db")
+        writer = ThreadPoolExecutor(1)
+        listener = await fticks.FTicksSyslogListener(
+            lambda events, bad, dropped: store.record_fticks(events, KEY, bad, dropped),
+            writer,
+            [ipaddress.ip_network("127.0.0.0/8")],
+        ).start("127.0.0.1", 0)
+        t0 = time.monotonic()
+        for n in range(3000):
+            listener.datagram_received(flood, ("127.0.0.1", 40000))
+            if n % 300 == 0:
+                listener.datagram_received(quiet, ("127.0.0.3", 40000))
+        handled = time.monotonic() - t0
+        await listener.drain()
+        listener.close()
+        writer.shutdown(wait=True)
+        rows = store.conn.execute("SELECT realm, count(*), sum(weight) FROM fticks_events GROUP BY realm").fetchall()
+        counts = store.fticks_counts()
+        store.close()
+        return {r[0]: (r[1], r[2]) for r in rows}, counts, handled
+
+    rows, counts, handled = asyncio.run(scenario())
+    assert rows["quiet.example"][0] == 10  # every quiet datagram
+    passed = rows["uni.example"][0]
+    assert fticks.SOURCE_BURST <= passed <= fticks.SOURCE_BURST + fticks.SOURCE_RATE * handled + 1
+    assert counts["rate_limited"] == 3000 - passed
+    assert counts["OK"] == 10 + passed * 100_000  # the repeats still count as events
+    assert (tmp_path / "n.db").stat().st_size < 5 * 2**20
+
+
+def test_the_listener_queue_and_batches_are_bounded():
+    """While the writer is busy, at most MAX_PENDING events wait (the rest are counted as overflow), and each
+    commit takes at most MAX_BATCH of them."""
+    import threading
+
+    gate = threading.Event()
+    batches = []
+
+    def commit(events, malformed, dropped):
+        gate.wait(10)
+        batches.append((len(events), dict(dropped)))
+
+    async def scenario():
+        writer = ThreadPoolExecutor(1)
+        limiter = fticks.RateLimiter(1e9, 1e9, 1e9, 1e9)
+        listener = fticks.FTicksSyslogListener(commit, writer, None, limiter)
+        for n in range(fticks.MAX_PENDING + 1000):
+            listener.datagram_received(LINE.encode(), (f"127.0.{n % 200}.1", 40000))
+        gate.set()
+        await listener.drain()
+        writer.shutdown(wait=True)
+
+    asyncio.run(scenario())
+    assert max(n for n, _ in batches) <= fticks.MAX_BATCH
+    overflow = sum(d.get("overflow", 0) for _, d in batches)
+    assert sum(n for n, _ in batches) + overflow == fticks.MAX_PENDING + 1000 and overflow >= 1000 - fticks.MAX_BATCH
+
+
+def test_fields_that_are_not_what_they_name_are_not_stored():
+    bad = LINE.replace("VISINST=1campus.example", "VISINST=3c:22:fb:12:34:56").replace(
+        "VISCOUNTRY=NL", "VISCOUNTRY=N_L"
+    )
+    e = fticks.parse_line(bad, now=0.0)
+    assert e.visinst is None and e.viscountry is None and e.realm == "uni.example"
+    assert fticks.parse_line(LINE, now=0.0).visinst == "campus.example"

@@ -60,7 +60,7 @@ LAZY_IMPORTS_ALLOWED = ("netmon.cli", "netmon.reports.build")
 ENGINES = {
     "collectors.snmp.native": {
         "collectors.snmp.api", "collectors.snmp.ber", "collectors.snmp.usm", "collectors.credentials",
-        "collectors.log_limit",
+        "collectors.limits",
     },
     "collectors.snmp.pysnmp_engine": {"collectors.snmp.api", "collectors.credentials"},
     "collectors.snmp.ber": {"collectors.snmp.api"},

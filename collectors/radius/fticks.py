@@ -15,7 +15,15 @@ with its line number.
 Also here: a UDP syslog receiver for servers that send F-Ticks straight to
 netmon. Like the accounting listener, it hands events to the store's writer.
 Syslog has no authentication, so it takes datagrams only from the allowed
-sources (``radius.fticks_sources``); the others are dropped and counted.
+sources (``radius.fticks_sources``), at most :data:`SOURCE_RATE` a second
+from each (bursts of :data:`SOURCE_BURST`) and :data:`TOTAL_RATE` from all
+together; at most :data:`MAX_PENDING` events wait for the writer, and each
+commit takes at most :data:`MAX_BATCH`, so a flood delays the other writes
+by one bounded batch. Everything else is dropped and counted by reason
+(``unknown_source``, ``rate_limited``, ``overflow``). A field that does not
+look like what it names (a VISINST that is no domain name, a VISCOUNTRY that
+is no country code) is dropped rather than stored: on a broken line it may
+hold anything, a client's MAC included.
 """
 
 from __future__ import annotations
@@ -25,12 +33,13 @@ import ipaddress
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from collectors.log_limit import LogLimiter
+from collectors.limits import LogLimiter, RateLimiter
 from collectors.radius.listener import normal_address
 from netmon.privacy import realm_of
 
@@ -41,7 +50,12 @@ _REPEATED = re.compile(r"message repeated (\d+) times: \[\s*F-TICKS/")
 _ISO = re.compile(r"^(?:<\d{1,3}>\d?\s*)?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s")
 _BSD = re.compile(r"^(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)\s")
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
-MAX_REPEAT = 100_000
+MAX_REPEAT = 100_000  # a "message repeated N times" line is one event of weight N, at most this
+SOURCE_RATE, SOURCE_BURST = 50.0, 500.0  # datagrams a second from one source (a RADIUS server logs a line per login)
+TOTAL_RATE, TOTAL_BURST = 500.0, 2000.0  # ... and from all sources together
+MAX_PENDING = 20_000  # events waiting for the writer; beyond, datagrams are dropped as overflow
+MAX_BATCH = 5_000  # events per commit: the writer is never held longer than one of these by F-Ticks
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class FTicksError(ValueError):
@@ -120,13 +134,15 @@ def parse_line(line: str, now: float | None = None) -> FTicksEvent | None:
     visinst = fields.get("VISINST") or None
     if visinst and visinst[0] == "1" and "." in visinst[1:]:
         visinst = visinst[1:]  # the Operator-Name REALM namespace
-    country = (fields.get("VISCOUNTRY") or "").upper() or None
+    # Only what looks like what the field names is kept: on a broken line a field may hold anything.
+    visinst = realm_of(f"x@{visinst}") if visinst else None
+    country = (fields.get("VISCOUNTRY") or "").upper()
     return FTicksEvent(
         ts=_timestamp(text, now),
         realm=realm,
         result=result,
-        viscountry=country,
-        visinst=visinst.lower() if visinst else None,
+        viscountry=country if _COUNTRY.match(country) else None,
+        visinst=visinst,
         csi=fields.get("CSI") or None,
         repeat=repeat,
     )
@@ -159,23 +175,27 @@ def parse_lines(lines: Iterable[str], now: float | None = None) -> ParseResult:
 class FTicksSyslogListener(asyncio.DatagramProtocol):
     """F-Ticks over UDP syslog: each datagram one or more lines; events committed in batches by ``commit``.
 
-    ``commit(events, malformed, dropped)``: ``dropped`` counts datagrams from a source not in ``sources``
-    (addresses or networks; None: every source). Anyone who can reach the port could otherwise invent
-    authentications.
+    ``commit(events, malformed, dropped)``: ``dropped`` counts datagrams not read, by reason: ``unknown_source``
+    (not in ``sources``, addresses or networks; None: every source: anyone who can reach the port could
+    otherwise invent authentications), ``rate_limited`` and ``overflow`` (see the module's docstring).
     """
 
     def __init__(
         self,
-        commit: Callable[[list[FTicksEvent], int, int], object],
+        commit: Callable[[list[FTicksEvent], int, Counter], object],
         executor: Executor,
         sources: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.commit, self.executor = commit, executor
         self.sources = None if sources is None else tuple(sources)
+        self.limiter = (
+            limiter if limiter is not None else RateLimiter(SOURCE_RATE, SOURCE_BURST, TOTAL_RATE, TOTAL_BURST)
+        )
         self.transport = None
         self._events: list[FTicksEvent] = []
         self._malformed = 0
-        self._dropped = 0
+        self._dropped: Counter = Counter()
         self._flushing = False
         self._logged = LogLimiter()  # once a minute per source
         self._allowed: dict[str, bool] = {}
@@ -213,16 +233,23 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         if self._logged.allow(source, now):
             log.warning(message + " (at most once a minute per source)", source, *args)
 
+    def _drop(self, source: str, now: float, reason: str, why: str) -> None:
+        self._dropped[reason] += 1
+        self.dropped += 1
+        self._warn(source, now, "F-Ticks: dropped a datagram from %s: " + why)
+        self._schedule()
+
     def datagram_received(self, data: bytes, addr) -> None:
         self.received += 1
         now = time.time()
         if not self.allowed(addr[0]):
-            self._dropped += 1
-            self.dropped += 1
-            self._warn(
-                addr[0], now, "F-Ticks: dropped a datagram from %s: not an allowed source (radius.fticks_sources)"
-            )
-            self._schedule()
+            self._drop(addr[0], now, "unknown_source", "not an allowed source (radius.fticks_sources)")
+            return
+        if not self.limiter.allow(addr[0], now):
+            self._drop(addr[0], now, "rate_limited", "over the rate limit")
+            return
+        if len(self._events) >= MAX_PENDING:
+            self._drop(addr[0], now, "overflow", "the store is behind (too many events waiting)")
             return
         for line in data.decode("utf-8", "replace").splitlines():
             try:
@@ -239,8 +266,9 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         if self._flushing or not (self._events or self._malformed or self._dropped):
             return
         self._flushing = True
-        events, malformed, dropped = self._events, self._malformed, self._dropped
-        self._events, self._malformed, self._dropped = [], 0, 0
+        events, self._events = self._events[:MAX_BATCH], self._events[MAX_BATCH:]
+        malformed, dropped = self._malformed, self._dropped
+        self._malformed, self._dropped = 0, Counter()
         future = asyncio.get_running_loop().run_in_executor(self.executor, self.commit, events, malformed, dropped)
         future.add_done_callback(self._done)
 

@@ -29,7 +29,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from collectors.credentials import Nas
-from collectors.log_limit import LogLimiter
+from collectors.limits import LogLimiter
 from collectors.radius import codec
 
 log = logging.getLogger(__name__)

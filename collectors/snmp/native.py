@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from collectors.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
-from collectors.log_limit import LogLimiter
+from collectors.limits import LogLimiter
 from collectors.snmp import ber, usm
 from collectors.snmp.api import (
     OID,

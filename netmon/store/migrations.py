@@ -374,4 +374,8 @@ CREATE TABLE usage_ap_daily (
     PRIMARY KEY (day, ap_mac)
 );
 """,
+    # 7: an F-Ticks "message repeated N times" line is one row of weight N, not N rows (a flood cannot grow the store)
+    """
+ALTER TABLE fticks_events ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
+""",
 ]

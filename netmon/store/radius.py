@@ -49,7 +49,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from collectors.radius import codec
@@ -60,6 +60,8 @@ from netmon.store.db import Database
 log = logging.getLogger(__name__)
 TIMED_OUT = "timed-out"
 FTICKS_DROPPED = "unknown_source"  # fticks_counts: syslog datagrams from a source not in radius.fticks_sources
+# fticks_counts keys that count dropped datagrams (netmon_fticks_dropped_datagrams_total{reason}), not events
+FTICKS_DROP_REASONS = (FTICKS_DROPPED, "rate_limited", "overflow")
 # RFC 2869 5.16: an Acct-Interim-Interval MUST NOT be below 60 s. A smaller one (0 is common: "no interim
 # updates") cannot be the NAS's real rhythm; stored, it would time its sessions out at the first check, and
 # every Interim would reopen them. Such a session gets the configured default instead.
@@ -289,24 +291,27 @@ def record_fticks(
     events: Iterable[FTicksEvent],
     pseudonyms: Pseudonymizer,
     malformed: int = 0,
-    dropped: int = 0,
+    dropped: int | Mapping[str, int] = 0,
 ) -> int:
-    """F-Ticks events (one row each, a "repeated N times" line is N) inside the caller's transaction.
+    """F-Ticks events inside the caller's transaction: one row each, a "repeated N times" line one row of weight N.
 
-    ``malformed`` lines and ``dropped`` syslog datagrams (from a source not allowed) are counted too.
+    ``malformed`` lines and ``dropped`` syslog datagrams are counted too: an int counts datagrams from a source not
+    allowed, a mapping counts them by reason (``unknown_source``, ``rate_limited``, ``overflow``). Returns the rows
+    written.
     """
     rows = []
     counts: Counter = Counter()
     for e in events:
-        csi = csi_pseudonym(pseudonyms, e.csi)
-        rows += [(e.ts, e.realm, e.viscountry, e.visinst, e.result, csi)] * e.repeat
+        rows.append((e.ts, e.realm, e.viscountry, e.visinst, e.result, csi_pseudonym(pseudonyms, e.csi), e.repeat))
         counts[e.result] += e.repeat
     if malformed:
         counts["malformed"] += malformed
-    if dropped:
-        counts[FTICKS_DROPPED] += dropped
+    for reason, n in dropped.items() if isinstance(dropped, Mapping) else [(FTICKS_DROPPED, dropped)]:
+        if n:
+            counts[reason] += n
     conn.executemany(
-        "INSERT INTO fticks_events (ts, realm, viscountry, visinst, result, csi) VALUES (?, ?, ?, ?, ?, ?)", rows
+        "INSERT INTO fticks_events (ts, realm, viscountry, visinst, result, csi, weight) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
     conn.executemany(
         "INSERT INTO fticks_counts (result, count) VALUES (?, ?) "
