@@ -26,6 +26,13 @@ ACCOUNTING_RESPONSE = 5
 HEADER = 20
 MAX_LENGTH = 4096  # RFC 2865 3: longer packets are invalid
 MAX_OCTETS = 2**63 - 1  # SQLite's largest INTEGER; octets with gigawords folded in above it are malformed
+# What an accounting record may claim before it is not believed (see implausible()): a session of at most a
+# year (Acct-Session-Time 2^32-1 would start it in 1890), a NAS that kept a record for at most 31 days
+# (Acct-Delay-Time), and no client moving more than 100 Gb/s over its session.
+MAX_SESSION_TIME = 366 * 86400
+MAX_DELAY_TIME = 31 * 86400
+MAX_LINE_RATE = 100e9 / 8  # octets a second
+RATE_SLACK = 60  # seconds: counters and Acct-Session-Time are read at slightly different instants
 
 # Attribute types (RFC 2865, 2866, 2869, 4372, 5580)
 USER_NAME = 1
@@ -181,6 +188,22 @@ class AccountingRecord:
         if self.event_timestamp is not None and abs(self.event_timestamp - self.received) < 86400:
             return float(self.event_timestamp)
         return self.received - self.delay_time
+
+
+def implausible(record: AccountingRecord) -> str | None:
+    """Why the record cannot be believed, or None. Such a record is not stored, so (RFC 2866 section 2) not
+    answered: the NAS retries, then gives up, and the session times out instead of starting in 1890 or moving
+    exabytes."""
+    if record.session_time is not None and record.session_time > MAX_SESSION_TIME:
+        return f"Acct-Session-Time {record.session_time} s is over a year"
+    if record.delay_time > MAX_DELAY_TIME:
+        return f"Acct-Delay-Time {record.delay_time} s is over 31 days"
+    if record.session_time is not None:
+        bound = MAX_LINE_RATE * (record.session_time + RATE_SLACK)
+        for name, octets in (("Input", record.input_octets), ("Output", record.output_octets)):
+            if octets is not None and octets > bound:
+                return f"Acct-{name}-Octets beyond 100 Gb/s over the session's {record.session_time} s"
+    return None
 
 
 def _md5(data: bytes) -> bytes:

@@ -9,7 +9,9 @@ answers are never delayed by more than one commit.
 
 Whatever is not a valid request from a declared NAS is dropped without an
 answer and counted by reason (``unknown_nas``, ``bad_authenticator``,
-``truncated``, ``malformed``, ``not_accounting``, ``overload``); each source
+``truncated``, ``malformed``, ``not_accounting``, ``implausible``: values no
+session can have, see :func:`collectors.radius.codec.implausible`,
+``overload``); each source
 is logged at most once a minute. A retransmission (same source, identifier
 and authenticator within 30 s, RFC 5080 2.2.2) is answered again from a
 cache without being stored twice. Nothing here writes the store: the
@@ -99,6 +101,8 @@ def accept(
         record = codec.decode_accounting(packet, nas.name, now, str(normal_address(source)))
     except codec.Malformed as exc:
         raise Dropped("unknown", exc.reason) from None
+    if codec.implausible(record) is not None:
+        raise Dropped(record.status_name, "implausible")
     return nas, packet, record
 
 

@@ -111,8 +111,9 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
         user = pseudonyms.user(c.username) if c.username else None
         row = open_rows.get(client)
         if row is not None and row["ssid"] == c.ssid and row["site_id"] == site:
-            bytes_rx, raw_rx = accumulate(row["bytes_rx"], row["raw_rx"], c.bytes_rx)
-            bytes_tx, raw_tx = accumulate(row["bytes_tx"], row["raw_tx"], c.bytes_tx)
+            rx, tx = _counter(c.bytes_rx), _counter(c.bytes_tx)
+            bytes_rx, raw_rx = accumulate(row["bytes_rx"], row["raw_rx"], rx)
+            bytes_tx, raw_tx = accumulate(row["bytes_tx"], row["raw_tx"], tx)
             conn.execute(
                 "UPDATE wifi_sessions SET last_seen = ?, ap_mac = ?, bytes_rx = ?, bytes_tx = ?, raw_rx = ?, "
                 "raw_tx = ?, realm = coalesce(realm, ?), user = coalesce(user, ?) WHERE id = ?",
@@ -126,8 +127,9 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
         conn.execute(
             "INSERT INTO wifi_sessions (controller_id, client, ssid, ap_mac, site_id, start, last_seen, bytes_rx, "
             "bytes_tx, raw_rx, raw_tx, eduroam, realm, user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (controller_id, client, c.ssid, c.ap_mac, site, at, at, c.bytes_rx or 0, c.bytes_tx or 0, c.bytes_rx or 0,
-             c.bytes_tx or 0, int(eduroam), realm, user),
+            (controller_id, client, c.ssid, c.ap_mac, site, at, at, _counter(c.bytes_rx) or 0,
+             _counter(c.bytes_tx) or 0, _counter(c.bytes_rx) or 0, _counter(c.bytes_tx) or 0, int(eduroam), realm,
+             user),
         )  # fmt: skip
         opened += 1
     cutoff = at - settings.interval - settings.grace
@@ -138,6 +140,15 @@ def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> d
     return {"opened": opened, "extended": extended, "closed": closed}
 
 
+MAX_INTEGER = 2**63 - 1  # what SQLite keeps
+
+
+def _counter(value: int | None) -> int | None:
+    """A controller's byte counter, or None (not reported) when no session could have it: negative, or past what
+    SQLite keeps (an agent answering 2^64-1 for a counter it does not keep must not fail the whole poll)."""
+    return value if value is not None and 0 <= value <= MAX_INTEGER else None
+
+
 def accumulate(total: int, last: int, counter: int | None) -> tuple[int, int]:
     """A session's byte total and the controller's last counter, after the counter reads ``counter``.
 
@@ -145,7 +156,7 @@ def accumulate(total: int, last: int, counter: int | None) -> tuple[int, int]:
     (then all of the new value is new traffic). ``None`` (not reported this poll) changes nothing."""
     if counter is None or counter < 0:
         return total, last
-    return total + (counter - last if counter >= last else counter), counter
+    return min(MAX_INTEGER, total + (counter - last if counter >= last else counter)), counter
 
 
 def mapped_site(conn: sqlite3.Connection) -> Callable[[AccessPoint], int | None]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from netmon.usage import hll
 from netmon.usage.days import Slots
-from netmon.usage.definition import DayRows
+from netmon.usage.definition import DayRows, saturated
 from netmon.usage.visits import UNASSIGNED, UNKNOWN_REALM, Row, families, merge_visits
 
 # Keeps one (group, client)'s times apart from the next one's when sorted together: more than a day of seconds.
@@ -252,7 +252,7 @@ def aggregate(
         names.append((t.sites.values[key // n_ssid], t.ssids.values[key % n_ssid], i))
     for site_name, ssid_name, i in sorted(names):
         out.daily.append((
-            day, site_name, ssid_name, int(clients[i]), int(sessions[i]), float(hours[i]), round(total_bytes[i]),
+            day, site_name, ssid_name, int(clients[i]), int(sessions[i]), float(hours[i]), saturated(total_bytes[i]),
             int(top[i]), hour_of(when[i]), int(edu_sessions[i]), int(edu_users[i]), sketches[i],
         ))  # fmt: skip
 

@@ -14,6 +14,17 @@ from netmon.usage import hll
 from netmon.usage.days import Slots
 from netmon.usage.visits import UNASSIGNED, UNKNOWN_REALM, Visit, clip, measure, peak, union
 
+# The largest INTEGER SQLite keeps: an aggregate that would pass it (a NAS claiming exabytes twice in a day)
+# stops there instead of failing the day's rows.
+MAX_INTEGER = 2**63 - 1
+
+
+def saturated(value: float) -> int:
+    """``value`` rounded, at most :data:`MAX_INTEGER` (and at least 0)."""
+    if not value > 0:  # zero, negative, NaN
+        return 0
+    return MAX_INTEGER if value >= MAX_INTEGER else min(MAX_INTEGER, round(value))
+
 
 @dataclass
 class DayRows:
@@ -89,7 +100,7 @@ def aggregate_day(
         ivs = _per_client(by_client)
         top, at = peak(ivs)
         out.daily.append((
-            day, g[0], g[1], len(by_client), sessions[g], measure(ivs) / 3600, round(nbytes[g]), top,
+            day, g[0], g[1], len(by_client), sessions[g], measure(ivs) / 3600, saturated(nbytes[g]), top,
             slots.hours[slots.index(at)] if at is not None else None, edu_sessions[g], len(edu_users[g]),
             hll.pack(hll.sketch(by_client, hll_cache)),
         ))  # fmt: skip
