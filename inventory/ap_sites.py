@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from inventory.yaml_file import InventoryError
+from netmon.files import MAX_INVENTORY_BYTES, FileProblem, read_text
 from netmon.privacy import PrivacyError, normal_mac
 
 
@@ -97,11 +98,9 @@ def parse(text: str, source: str, sites: Collection[str]) -> ApSiteMap:
 def load(path: str | Path, sites: Collection[str]) -> ApSiteMap:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise InventoryError([f"{path}:1: not UTF-8 text"]) from None
+        text = read_text(path, MAX_INVENTORY_BYTES)
+    except FileProblem as exc:
+        raise InventoryError([exc.where(path)]) from None
     return parse(text, str(path), sites)
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, FibreLink, Inventory, Site
+from netmon.files import MAX_INVENTORY_BYTES, FileProblem, check_yaml_depth, read_text
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
@@ -98,11 +99,10 @@ def load(
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError([f"{path}:0: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError as exc:
-        raise InventoryError([f"{path}:1: not UTF-8 text ({exc.reason})"]) from None
+        text = read_text(path, MAX_INVENTORY_BYTES)
+        check_yaml_depth(text)
+    except FileProblem as exc:
+        raise InventoryError([exc.where(path)]) from None
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -3,7 +3,8 @@ the RADIUS and F-Ticks listeners. The CLI and the tests call this; nothing here 
 
 Bad configuration found while starting (no devices, a port in use, an AP
 site rule naming no site, accounting without clients or a pseudonym key) is
-a :class:`netmon.config.ConfigError`, raised before anything runs.
+a :class:`netmon.config.ConfigError`, raised before anything runs and, as
+far as it can be known before, before the database is created or written.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
@@ -34,14 +36,27 @@ from netmon.store.radius import SessionSettings
 log = logging.getLogger(__name__)
 
 
-def open_store(cfg: Config, secrets: Secrets) -> tuple[Store, list[DeviceRow]]:
-    """The store, with the configured inventory imported (all or nothing), and the devices to poll."""
+def prepare(cfg: Config, secrets: Secrets) -> inventory.Inventory | None:
+    """Everything that can be checked before a file is written: the accounting settings, the inventory file (and
+    the AP site rules against its sites), that there is something to poll. Returns the inventory, when configured."""
+    check_accounting(cfg, secrets)
+    inv = None
+    if cfg.inventory is not None:
+        inv = inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
+        _check_rule_sites(cfg, {s.name for s in inv.sites})
+    if cfg.radius is None and not cfg.db.exists() and (inv is None or not inv.devices):
+        raise ConfigError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
+    return inv
+
+
+def open_store(cfg: Config, secrets: Secrets, inv: inventory.Inventory | None = None) -> tuple[Store, list[DeviceRow]]:
+    """The store, with the inventory imported (all or nothing), and the devices to poll."""
+    if inv is None:
+        inv = prepare(cfg, secrets)
     store = Store(cfg.db)
     try:
-        if cfg.inventory is not None:
-            store.import_inventory(
-                inventory.load(cfg.inventory, snmp_profiles=set(secrets.snmp), ssh_profiles=set(secrets.ssh))
-            )
+        if inv is not None:
+            store.import_inventory(inv)
         devices = store.devices()
         if not devices and cfg.radius is None:
             raise ConfigError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
@@ -54,11 +69,44 @@ def open_store(cfg: Config, secrets: Secrets) -> tuple[Store, list[DeviceRow]]:
 
 def check_site_rules(cfg: Config, store: Store) -> None:
     """Every ``ap_site_rules`` entry names a site of the inventory (their form was checked when the file loaded)."""
-    sites = store.site_ids()
-    unknown = sorted({str(rule["site"]) for rule in cfg.ap_site_rules} - set(sites))
+    _check_rule_sites(cfg, set(store.site_ids()))
+
+
+def _check_rule_sites(cfg: Config, sites: set[str]) -> None:
+    unknown = sorted({str(rule["site"]) for rule in cfg.ap_site_rules} - sites)
     if unknown:
         where = cfg.source or "configuration"
         raise ConfigError(f"{where}: ap_site_rules: no site {', '.join(map(repr, unknown))} in the inventory")
+
+
+def check_accounting(config: Config, secrets: Secrets) -> None:
+    """The accounting listener needs declared clients and a pseudonym key (sessions are stored only as pseudonyms)."""
+    if config.radius is None:
+        return
+    if not secrets.radius:
+        raise ConfigError(
+            "radius: the accounting listener is configured but the secrets file declares no RADIUS clients"
+        )
+    if secrets.privacy is None:
+        raise ConfigError(
+            "radius: accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
+        )
+
+
+def check_udp_ports(config: Config) -> None:
+    """The listeners' UDP addresses can be bound (tried, then let go), so a port in use fails before the store is
+    touched; the listeners themselves bind on the event loop."""
+    if config.radius is None:
+        return
+    wanted = [host_port(config.radius.listen, "0.0.0.0")]
+    if config.radius.fticks_listen:
+        wanted.append(host_port(config.radius.fticks_listen))
+    for host, port in wanted:
+        try:
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"radius: cannot listen on udp {host}:{port}: {exc.strerror}") from None
 
 
 async def start_accounting(config: Config, secrets: Secrets, store: Store, writer: Executor) -> list:
@@ -69,14 +117,7 @@ async def start_accounting(config: Config, secrets: Secrets, store: Store, write
     settings = config.radius
     if settings is None:
         return []
-    if not secrets.radius:
-        raise ConfigError(
-            "radius: the accounting listener is configured but the secrets file declares no RADIUS clients"
-        )
-    if secrets.privacy is None:
-        raise ConfigError(
-            "radius: accounting sessions are stored only as pseudonyms: add 'privacy: {key: ...}' to the secrets file"
-        )
+    check_accounting(config, secrets)
     sessions = SessionSettings(frozenset(config.eduroam_ssids), settings.interim_interval)
     commit = partial(store.record_radius, pseudonyms=secrets.privacy, settings=sessions)
     started = []
@@ -137,13 +178,19 @@ async def running(cfg: Config, secrets: Secrets, store: Store, devices: list[Dev
 def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
     """``netmon run``: until SIGINT/SIGTERM, or for ``duration`` seconds. Progress lines go to stderr."""
     secrets = secrets_mod.load(cfg.secrets)
-    store, devices = open_store(cfg, secrets)
+    inv = prepare(cfg, secrets)
+    # Ports first: a run that cannot listen fails before it creates or imports anything.
     host, port = cfg.listen_host_port
+    check_udp_ports(cfg)
     try:
         server, _thread = serve(cfg.db, host, port, cfg)
     except OSError as exc:
-        store.close()
         raise ConfigError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
+    try:
+        store, devices = open_store(cfg, secrets, inv)
+    except BaseException:
+        server.shutdown()
+        raise
     print(
         f"{banner}netmon {__version__}: {len(devices)} devices, every {cfg.interval} s; "
         f"metrics at http://{host}:{port}/metrics",

@@ -45,6 +45,7 @@ import yaml
 
 from collectors.registry import schedule_of
 from inventory.ap_sites import rule_problem
+from netmon.files import MAX_SETTINGS_BYTES, FileProblem, check_yaml_depth, read_text
 from netmon.usage.days import local_zone
 
 
@@ -180,9 +181,11 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     if path:
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+            text = read_text(path, MAX_SETTINGS_BYTES)
+            check_yaml_depth(text)
+            data = yaml.safe_load(text) or {}
+        except FileProblem as exc:
+            raise ConfigError(exc.where(path)) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: bad YAML") from None
@@ -202,8 +205,12 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         ("inventory", "NETMON_INVENTORY"),
         ("listen", "NETMON_LISTEN"),
     ):
-        if environ.get(env):
+        if environ.get(env, "").strip():
             data[key] = environ[env]
+        elif env == "NETMON_DB" and env in environ:
+            # Set but empty (a script's variable that did not expand): not a database in whatever directory
+            # netmon happens to run in. (An empty NETMON_SECRETS or NETMON_INVENTORY means "none", as before.)
+            raise ConfigError("NETMON_DB is set but empty: give the database's path, or unset it")
     for key, value in overrides.items():
         if value is not None:
             data[key] = value

@@ -39,6 +39,7 @@ from pathlib import Path
 import yaml
 
 from collectors.credentials import Nas, SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials, SshCredentials
+from netmon.files import MAX_SETTINGS_BYTES, FileProblem, check_yaml_depth, read_text
 from netmon.privacy import PrivacyError, Pseudonymizer
 
 
@@ -73,7 +74,11 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
         raise SecretsError(f"{path}: secrets file does not exist")
     check_private(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = read_text(path, MAX_SETTINGS_BYTES)
+        check_yaml_depth(text)
+        doc = yaml.safe_load(text) or {}
+    except FileProblem as exc:
+        raise SecretsError(exc.where(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # The YAML error text can quote the offending line, which may hold a secret: only give the position.

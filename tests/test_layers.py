@@ -28,7 +28,7 @@ PACKAGES = ("netmon", "collectors", "inventory", "exporters")
 ROOMS = {
     # Leaves anyone may import: what collectors and inventory need from netmon (MAC normalising, realms,
     # pseudonyms), the child-process helpers, the version.
-    "leaf": ("netmon.privacy", "netmon.process", "netmon.errors"),
+    "leaf": ("netmon.privacy", "netmon.process", "netmon.errors", "netmon.files"),
     "inventory": ("inventory",),
     "collectors": ("collectors",),
     "maths": ("netmon.counters", "netmon.usage"),

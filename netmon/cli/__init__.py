@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 
 from inventory import InventoryError
@@ -17,7 +18,7 @@ from netmon import config as config_mod
 from netmon import secrets as secrets_mod
 from netmon.cli import db, demo, ingest, inventory, poll, radius, report, run, usage
 from netmon.cli.common import EXIT_BAD_INPUT, UserError
-from netmon.errors import StoreError
+from netmon.errors import StoreError, explain
 
 log = logging.getLogger("netmon")
 GROUPS = (run, poll, inventory, db, usage, report, ingest, radius, demo)
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args) or 0
     except (UserError, InventoryError, config_mod.ConfigError, secrets_mod.SecretsError, StoreError) as exc:
         print(f"netmon: {exc}" if not isinstance(exc, InventoryError) else str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except sqlite3.Error as exc:  # the database failed a command mid-way (locked, full, gone): one line, not a trace
+        db = config_mod.load(args.config, db=args.db, secrets=args.secrets).db
+        print(f"netmon: {db}: {explain(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -37,15 +37,18 @@ def load_secrets(cfg: config_mod.Config) -> secrets_mod.Secrets:
     return secrets_mod.load(cfg.secrets)
 
 
-def open_store(cfg: config_mod.Config):
+def open_store(cfg: config_mod.Config, create: bool = False):
+    """The store; a command that only reads (or needs what an import put there) does not create a database."""
     from netmon.store import Store
 
+    if not create and not cfg.db.exists():
+        raise UserError(f"{cfg.db}: no such database (`netmon inventory import FILE` creates it)")
     return Store(cfg.db)
 
 
-def config_and_store(args):
+def config_and_store(args, create: bool = False):
     cfg = load_config(args)
-    return cfg, open_store(cfg)
+    return cfg, open_store(cfg, create)
 
 
 def load_inventory(cfg: config_mod.Config, path: str | Path) -> inventory.Inventory:

@@ -31,7 +31,7 @@ def add(sub) -> None:
 
 
 def cmd_db_migrate(args) -> int:
-    cfg, store = config_and_store(args)
+    cfg, store = config_and_store(args, create=True)
     print(f"{cfg.db}: schema version {store.schema_version()}")
     return 0
 

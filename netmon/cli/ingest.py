@@ -8,8 +8,9 @@ import sys
 from netmon.cli.common import (
     EXIT_BAD_INPUT,
     UserError,
-    config_and_store,
+    load_config,
     load_secrets,
+    open_store,
 )
 
 
@@ -48,7 +49,7 @@ FTICKS_CHUNK = 20_000  # events per transaction: a month of logs must not sit in
 def cmd_ingest_fticks(args) -> int:
     from collectors.radius import fticks
 
-    cfg, store = config_and_store(args)
+    cfg = load_config(args)
     privacy = load_secrets(cfg).privacy
     if privacy is None:
         raise UserError(
@@ -59,6 +60,7 @@ def cmd_ingest_fticks(args) -> int:
         stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
         raise UserError(f"{args.file}: cannot read: {exc.strerror}") from None
+    store = open_store(cfg, create=True)  # only once everything it needs is there
     totals: dict[str, int] = {}
     malformed = other = 0
     offset = 0
@@ -89,7 +91,7 @@ def _accounting_setup(args):
     """Configuration, store, secrets and session settings for the accounting ingest commands."""
     from netmon.store.radius import SessionSettings
 
-    cfg, store = config_and_store(args)
+    cfg = load_config(args)
     secrets = load_secrets(cfg)
     if secrets.privacy is None:
         raise UserError(
@@ -97,6 +99,7 @@ def _accounting_setup(args):
         )
     if not secrets.radius:
         raise UserError("no RADIUS clients in the secrets file: a request is only accepted from a declared NAS")
+    store = open_store(cfg, create=True)
     interval = cfg.radius.interim_interval if cfg.radius else 600
     return cfg, store, secrets, SessionSettings(frozenset(cfg.eduroam_ssids), interval)
 

@@ -65,7 +65,7 @@ def cmd_inventory_validate(args) -> int:
 def cmd_inventory_import(args) -> int:
     cfg = load_config(args)
     inv = load_inventory(cfg, args.file)
-    store = open_store(cfg)
+    store = open_store(cfg, create=True)
     counts = store.import_inventory(inv, prune=args.prune)
     print(f"imported {counts['sites']} sites and {counts['devices']} devices into {cfg.db}")
     if args.prune:

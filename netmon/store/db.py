@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from netmon.errors import StoreError
+from netmon.errors import StoreError, explain
 from netmon.store.migrations import MIGRATIONS
 
 
@@ -26,27 +26,44 @@ class Database:
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
-        if readonly:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # One writer thread at a time (the scheduler hands writes to a single worker thread).
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
-            # at most the last transactions, never committed-and-checkpointed ones.
-            conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.row_factory = sqlite3.Row
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        try:
+            self.conn = self._connect(readonly)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: {explain(exc)}") from None
+        self.db = sqlite_utils.Database(self.conn)
         if not readonly:
             try:
                 self.migrate()
+            except sqlite3.Error as exc:
+                self.conn.close()
+                raise StoreError(f"{self.path}: {explain(exc)}") from None
             except BaseException:
-                conn.close()
+                self.conn.close()
                 raise
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        if readonly:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            blocked = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
+            if blocked is not None:
+                raise NotADirectoryError(20, f"{blocked} is a file, not a folder")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One writer thread at a time (the scheduler hands writes to a single worker thread).
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
+                # at most the last transactions, never committed-and-checkpointed ones.
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            conn.close()
+            raise
+        conn.row_factory = sqlite3.Row
+        return conn
 
     def close(self) -> None:
         self.conn.close()
