@@ -1,7 +1,7 @@
 """The connection, its transactions and the schema version: what every part of the store stands on.
 
-SQLite in WAL mode (readers never wait for the writer), ``synchronous=NORMAL``
-(durable at every checkpoint, never corrupt), foreign keys on. One writer
+SQLite in WAL mode (readers never wait for the writer), ``synchronous=FULL``
+(every commit synced before it returns: an answered record survives a power cut), foreign keys on. One writer
 thread at a time: the scheduler hands every write to a single worker thread.
 Every write is one ``BEGIN IMMEDIATE`` ... ``COMMIT``: a crash mid-write
 leaves the previous committed state intact.
@@ -54,9 +54,11 @@ class Database:
         try:
             if not readonly:
                 conn.execute("PRAGMA journal_mode=WAL")
-                # NORMAL is durable at every checkpoint and never corrupts in WAL mode; a power cut loses
-                # at most the last transactions, never committed-and-checkpointed ones.
-                conn.execute("PRAGMA synchronous=NORMAL")
+                # FULL: every commit is synced to the disk before COMMIT returns. The listener answers a NAS only
+                # after the commit of its record, and a NAS that got an answer never sends the record again: with
+                # NORMAL (synced only at checkpoints) a power cut could lose records already answered. Group
+                # commits keep the cost to one sync per batch (docs/reliability.md).
+                conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=5000")
         except BaseException:
