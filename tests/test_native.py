@@ -165,3 +165,37 @@ def test_unsigned_values_without_their_leading_zero_are_read_as_net_snmp_does():
 
     value, drops, _ = asyncio.run(run_against(sloppy))
     assert value == {SYS_NAME: 4294967294} and drops == {}
+
+
+def test_a_closed_port_fails_fast_as_unreachable_and_others_still_answer(lab):
+    """ICMP port unreachable (IP_RECVERR on the shared socket) fails that agent's request at once, instead of
+    after timeout x (retries + 1), and only that agent's: the lab's switch on the same socket answers."""
+    import socket as socketlib
+    import time
+
+    from collectors import system
+    from collectors.credentials import SnmpV2cCredentials
+    from collectors.snmp.api import SnmpTarget, SnmpUnreachable
+    from collectors.snmp.client import SnmpClient
+
+    with socketlib.socket(socketlib.AF_INET, socketlib.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    switch = next(d for d in lab.devices if d.role == "switch" and not d.v3)
+
+    async def go():
+        client = SnmpClient("native")
+        try:
+            dead = await client.session(SnmpTarget("127.0.0.1", closed, 3.0, 2), SnmpV2cCredentials("p", "public"))
+            live = await client.session(
+                SnmpTarget("127.0.0.1", lab.agent_port, 3.0, 1), SnmpV2cCredentials("p", switch.hostname)
+            )
+            t0 = time.monotonic()
+            outcome = await asyncio.gather(system.collect(dead), system.collect(live), return_exceptions=True)
+            return outcome, time.monotonic() - t0
+        finally:
+            client.close()
+
+    (refused, answered), seconds = asyncio.run(go())
+    assert isinstance(refused, SnmpUnreachable) and refused.reason == "unreachable"
+    assert answered.name == switch.hostname and seconds < 2.0  # not 3 x 3 s

@@ -57,6 +57,12 @@ class SnmpTimeout(SnmpError):
     reason = "timeout"
 
 
+class SnmpUnreachable(SnmpError):
+    """The network said no one listens there (ICMP port or host unreachable): no point waiting for the timeout."""
+
+    reason = "unreachable"
+
+
 class SnmpBadAnswer(SnmpError):
     """The agent answered, but every answer was refused (malformed, wrong community...)."""
 

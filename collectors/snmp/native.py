@@ -21,6 +21,8 @@ level) fail the request as an authentication error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import ipaddress
 import logging
 import random
@@ -41,22 +43,34 @@ from collectors.snmp.api import (
     SnmpSession,
     SnmpTarget,
     SnmpTimeout,
+    SnmpUnreachable,
     oid_str,
 )
 
 log = logging.getLogger(__name__)
 
 
+# Linux's IP_RECVERR / IPV6_RECVERR (<linux/in.h>, <linux/in6.h>; the socket module does not name them): ICMP
+# errors for an unconnected socket are queued with the address they concern, so one shared socket can still tell
+# which agent's port is closed.
+IP_RECVERR, IPV6_RECVERR = 11, 25
+_NETWORK_REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN}
+_RECVERR = {socket.AF_INET: (socket.IPPROTO_IP, IP_RECVERR), socket.AF_INET6: (socket.IPPROTO_IPV6, IPV6_RECVERR)}
+
+
 class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, owner: NativeTransport):
+    def __init__(self, owner: NativeTransport, sock: socket.socket | None = None):
         self.owner = owner
+        self.sock = sock
 
     def datagram_received(self, data: bytes, addr) -> None:
         self.owner.received(data, addr)
 
     def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable and friends: the request simply times out.
+        """ICMP port or host unreachable: the requests to that address fail now, not at their timeout."""
         log.debug("SNMP socket error: %s", exc)
+        if self.sock is not None:
+            self.owner.drain_errors(self.sock, exc)
 
 
 class Drop(Exception):
@@ -101,6 +115,7 @@ class EngineState:
 class NativeTransport:
     def __init__(self) -> None:
         self._sockets: dict[int, asyncio.DatagramTransport] = {}
+        self._raw: dict[asyncio.DatagramTransport, socket.socket] = {}
         self._pending: dict[int, _Pending] = {}
         self._rng = random.SystemRandom()
         self._salt = self._rng.randrange(0, 2**64)
@@ -126,8 +141,18 @@ class NativeTransport:
         if family not in self._sockets:
             loop = asyncio.get_running_loop()
             local = ("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0)
-            transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=local, family=family)
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                with contextlib.suppress(OSError):  # not Linux: requests to a closed port wait for their timeout
+                    sock.setsockopt(*_RECVERR[family], 1)
+                sock.bind(local)
+                sock.setblocking(False)
+                transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self, sock), sock=sock)
+            except BaseException:
+                sock.close()
+                raise
             self._sockets[family] = transport
+            self._raw[transport] = sock
         return self._sockets[family]
 
     def new_id(self) -> int:
@@ -150,7 +175,7 @@ class NativeTransport:
         pending = self._pending[key] = _Pending(future, peer, accept)
         try:
             for _ in range(retries + 1):
-                udp.sendto(message, peer)
+                self._send(udp, message, peer)
                 try:
                     return await asyncio.wait_for(asyncio.shield(future), timeout)
                 except TimeoutError:
@@ -197,6 +222,45 @@ class NativeTransport:
             return
         entry.future.set_result(result)
 
+    def _send(self, udp: asyncio.DatagramTransport, message: bytes, peer: tuple[str, int]) -> None:
+        """Send on the socket itself: an ICMP error queued for another agent is reported by the next send (on
+        loopback at once), and would otherwise make asyncio drop this datagram unsent. Such an error is read (the
+        agents it concerns fail as unreachable) and the send tried again."""
+        sock = self._raw.get(udp)
+        if sock is None or udp.get_write_buffer_size():
+            udp.sendto(message, peer)  # asyncio holds a backlog: keep the order
+            return
+        for _ in range(8):
+            try:
+                sock.sendto(message, peer)
+                return
+            except (BlockingIOError, InterruptedError):
+                udp.sendto(message, peer)
+                return
+            except OSError as exc:
+                if exc.errno not in _NETWORK_REFUSED:
+                    raise
+                self.drain_errors(sock, exc)
+        udp.sendto(message, peer)
+
+    def drain_errors(self, sock: socket.socket, exc: Exception) -> None:
+        """Read the socket's queued ICMP errors; the requests to each address they name fail as unreachable."""
+        for _ in range(1024):  # bounded: the queue holds what the kernel kept
+            try:
+                _data, _anc, _flags, addr = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+            except OSError:  # empty (EAGAIN), or not Linux
+                return
+            if addr:
+                self.unreachable(addr, exc)
+
+    def unreachable(self, addr, exc: Exception) -> None:
+        """The network refused packets to ``addr``: its outstanding requests fail as ``unreachable``."""
+        peer = _normal((addr[0], addr[1]))
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        for entry in self._pending.values():
+            if entry.peer == peer and not entry.future.done():
+                entry.future.set_exception(SnmpUnreachable(f"{peer[0]}:{peer[1]}: {why.lower()} (ICMP)"))
+
     def _blame(self, source: tuple[str, int], reason: str) -> None:
         """An undecodable packet from a peer we wait on: its requests should say so if they time out."""
         peer = _normal(source)
@@ -240,6 +304,7 @@ class NativeTransport:
         for transport in self._sockets.values():
             transport.close()
         self._sockets.clear()
+        self._raw.clear()
 
 
 def _accept_discovery(msg, data: bytes) -> EngineState:
