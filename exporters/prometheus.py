@@ -409,7 +409,8 @@ class StoreCollector(Collector):
                 interval.add_metric([c["hostname"], c["collector"]], every)
         errors = CounterMetricFamily(
             "netmon_collector_errors",
-            "Collector runs that failed, by reason (timeout, unreachable, auth, snmp_error, deadline, config, internal).",
+            "Collector runs that failed, by reason (timeout, unreachable, auth, snmp_error, deadline, config, "
+            "internal).",
             labels=["collector", "reason"],
         )
         for e in store.collector_error_counts():
