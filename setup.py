@@ -31,6 +31,8 @@ setup(
         "cryptography>=47",
         "apscheduler>=3.10,<4",
         "prometheus-client>=0.20",
+        # bcrypt: basic auth for /metrics with the exporter-toolkit web configuration's hashes.
+        "bcrypt>=4",
         "sqlite-utils>=3.36",
         "PyYAML>=6",
         # SSH collection: netmiko drives the CLI, ntc-templates' TextFSM templates parse it.

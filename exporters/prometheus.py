@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector, start_http_server
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from exporters.web import WebConfig
+from exporters.web import serve as web_serve
 from netmon.config import Config, RadiusSettings
 from netmon.store import Store
 from netmon.store.radius import FTICKS_DROP_REASONS
@@ -437,6 +439,7 @@ def registry(
     return reg
 
 
-def serve(db_path: str | Path, host: str, port: int, config: Config | None = None):
-    """Serve ``/metrics`` from a background thread; returns (server, thread)."""
-    return start_http_server(port, addr=host, registry=registry(db_path, config=config))
+def serve(db_path: str | Path, host: str, port: int, config: Config | None = None, web: WebConfig | None = None):
+    """Serve ``/metrics`` (and ``/-/healthy``) from a background thread, with ``web``'s TLS and basic auth when
+    given; returns (server, thread)."""
+    return web_serve(registry(db_path, config=config), host, port, web)

@@ -10,6 +10,7 @@ far as it can be known before, before the database is created or written.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 import socket
@@ -23,6 +24,7 @@ from functools import partial
 import inventory
 from collectors.radius.fticks import FTicksSyslogListener
 from collectors.radius.listener import AccountingListener, NasTable
+from exporters import web as web_config
 from exporters.prometheus import serve
 from netmon import __version__
 from netmon import secrets as secrets_mod
@@ -142,6 +144,14 @@ def _record_fticks(store: Store, pseudonyms, events, malformed: int, dropped: in
     return store.record_fticks(events, pseudonyms, malformed, dropped)
 
 
+def _reach(host: str) -> str:
+    """Says when a listener takes only local connections, so nobody wonders why the controllers cannot reach it."""
+    try:
+        return " (loopback only)" if ipaddress.ip_address(host).is_loopback else ""
+    except ValueError:
+        return ""
+
+
 @dataclass
 class Running:
     """A started netmon: what :func:`running` hands its caller."""
@@ -182,8 +192,9 @@ def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
     # Ports first: a run that cannot listen fails before it creates or imports anything.
     host, port = cfg.listen_host_port
     check_udp_ports(cfg)
+    web = web_config.load(cfg.web_config) if cfg.web_config is not None else None
     try:
-        server, _thread = serve(cfg.db, host, port, cfg)
+        server, _thread = serve(cfg.db, host, port, cfg, web)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {cfg.listen}: {exc.strerror}") from None
     try:
@@ -191,9 +202,11 @@ def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
     except BaseException:
         server.shutdown()
         raise
+    scheme = "https" if web is not None and web.tls else "http"
+    auth = ", basic auth" if web is not None and web.users else ""
     print(
         f"{banner}netmon {__version__}: {len(devices)} devices, every {cfg.interval} s; "
-        f"metrics at http://{host}:{port}/metrics",
+        f"metrics at {scheme}://{host}:{port}/metrics{_reach(host)}{auth}",
         file=sys.stderr,
         flush=True,
     )
@@ -206,7 +219,8 @@ def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
         async with running(cfg, secrets, store, devices) as started:
             for listener in started.listeners:
                 host, port = listener.address
-                print(f"netmon: {type(listener).__name__} on udp {host}:{port}", file=sys.stderr, flush=True)
+                print(f"netmon: {type(listener).__name__} on udp {host}:{port}{_reach(host)}", file=sys.stderr,
+                      flush=True)  # fmt: skip
             try:
                 await asyncio.wait_for(stop.wait(), timeout=duration)
             except TimeoutError:

@@ -5,7 +5,8 @@ Example ``netmon.yml``::
     db: /var/lib/netmon/netmon.db
     secrets: /etc/netmon/secrets.yml     # mode 0600
     inventory: /etc/netmon/inventory.yml
-    listen: 127.0.0.1:9310               # /metrics
+    listen: 127.0.0.1:9310               # /metrics (and /-/healthy)
+    web_config: /etc/netmon/web.yml      # optional: TLS and basic auth for /metrics (exporter-toolkit format)
     interval: 60                         # default poll interval, seconds
     concurrency: 64                      # devices polled at once
     optics_interval: 300                 # transceiver DOM every 5 minutes (0: off)
@@ -24,7 +25,7 @@ Example ``netmon.yml``::
       engine: native                     # native (own SNMPv2c codec) | pysnmp; SNMPv3 always uses pysnmp
     eduroam_ssids: [eduroam]             # SSIDs whose sessions are eduroam sessions
     radius:                              # RADIUS accounting listener (NAS secrets: the secrets file)
-      listen: 0.0.0.0:1813               # address:port ([::]:1813 for IPv6)
+      listen: 0.0.0.0:1813               # address:port (default 127.0.0.1:1813: loopback only; [::]:1813 for IPv6)
       interim_interval: 600              # seconds, when a session does not say; 3x without update: timed out
       top_realms: 10                     # netmon_eduroam_sessions_active: these many realms, the rest 'other'
       fticks_listen: 127.0.0.1:5514      # optional: F-Ticks over UDP syslog
@@ -79,7 +80,7 @@ def host_port(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
 class RadiusSettings:
     """The accounting listener: present in the configuration means `netmon run` listens."""
 
-    listen: str = "0.0.0.0:1813"
+    listen: str = "127.0.0.1:1813"  # loopback unless asked: a listener reachable from everywhere is a choice
     interim_interval: int = 600  # seconds; a session silent for 3x this is closed as timed-out
     top_realms: int = 10  # realms with their own netmon_eduroam_sessions_active series; the rest are 'other'
     fticks_listen: str | None = None  # UDP syslog address for F-Ticks lines
@@ -134,6 +135,7 @@ class Config:
     capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
+    web_config: Path | None = None  # TLS and basic auth for /metrics (exporters/web.py), exporter-toolkit format
     source: Path | None = None  # the file it was read from, for messages about it
 
     @property
@@ -192,7 +194,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent
-    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp"}
+    known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp", "web_config"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients"}
@@ -217,7 +219,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     try:
         snmp = SnmpSettings(**(data.pop("snmp", None) or {}))
         cfg = Config(snmp=snmp, source=Path(path) if path else None)
-        for key in ("db", "secrets", "inventory"):
+        for key in ("db", "secrets", "inventory", "web_config"):
             if data.get(key) is not None:
                 p = Path(data[key]).expanduser()
                 cfg = replace(cfg, **{key: p if p.is_absolute() else base / p})

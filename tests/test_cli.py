@@ -92,7 +92,7 @@ def test_poll_reports_unreachable_device(lab, tmp_path):
     assert run_netmon(*common, "inventory", "import", str(inv), env=env).returncode == 0
     r = run_netmon(*common, "poll", "ghost", env=env)
     assert r.returncode == 1
-    assert "DOWN" in r.stdout and "system: timeout" in r.stdout
+    assert "DOWN" in r.stdout and "system: unreachable" in r.stdout
     assert "ghost-secret-community" not in r.stdout + r.stderr
 
 
@@ -168,7 +168,7 @@ def test_discover_proposes_the_switch_missing_from_the_inventory(lab, tmp_path):
     assert r.returncode == 0, r.stderr
     proposals = [line.split() for line in r.stdout.splitlines() if line.startswith(forgotten)]
     assert proposals == [[forgotten, "127.0.1.3", "fire-northgate", "lab-sw-fire-northgate"]]
-    assert "not reachable over SNMP (timeout)" in r.stderr  # hop 2: its announced address has no agent here
+    assert "not reachable over SNMP (unreachable)" in r.stderr  # hop 2: its announced address has no agent here
     assert "discover [1/1] sw-fire-northgate" in r.stderr
     r = run_netmon(*common, "inventory", "discover", "sw-fire-northgate", "--depth", "1", "--apply")
     assert r.returncode == 0 and "added 1 devices" in r.stdout

@@ -9,11 +9,12 @@ def add(sub) -> None:
     run = sub.add_parser("run", help="poll every device on schedule and serve /metrics")
     run.add_argument("--listen", help="address:port for /metrics (default 127.0.0.1:9310)")
     run.add_argument("--duration", type=float, help="stop after this many seconds (default: run until signalled)")
+    run.add_argument("--web-config", help="TLS and basic auth for /metrics: an exporter-toolkit web configuration file")
     run.set_defaults(func=cmd_run)
 
 
 def cmd_run(args) -> int:
     from netmon import app
 
-    cfg = load_config(args, listen=args.listen)
+    cfg = load_config(args, listen=args.listen, web_config=args.web_config)
     return app.run(cfg, duration=args.duration)
