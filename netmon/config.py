@@ -221,7 +221,10 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         cfg = Config(snmp=snmp, source=Path(path) if path else None)
         for key in ("db", "secrets", "inventory", "web_config"):
             if data.get(key) is not None:
-                p = Path(data[key]).expanduser()
+                try:
+                    p = Path(str(data[key])).expanduser()
+                except RuntimeError:  # "~someone" with no such user
+                    raise ValueError(f"{key}: cannot expand the ~ in {str(data[key])!r}") from None
                 cfg = replace(cfg, **{key: p if p.is_absolute() else base / p})
         if "listen" in data:
             cfg = replace(cfg, listen=str(data["listen"]))

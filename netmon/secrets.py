@@ -86,9 +86,15 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
         raise SecretsError(f"{path}: bad YAML at {where}") from None
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: must be a mapping with 'snmp' and/or 'ssh'")
+    for section in ("snmp", "ssh", "radius"):
+        if doc.get(section) is not None and not isinstance(doc[section], dict):
+            raise SecretsError(f"{path}: '{section}' must be a mapping of profile names to their settings")
     unknown = set(doc) - {"snmp", "ssh", "privacy", "radius"}
     if unknown:
-        raise SecretsError(f"{path}: unknown sections {sorted(unknown)} (expected 'snmp', 'ssh', 'privacy', 'radius')")
+        # The keys are not repeated: a secret pasted at the wrong indentation becomes a key.
+        raise SecretsError(
+            f"{path}: {len(unknown)} unknown section(s) (expected 'snmp', 'ssh', 'privacy', 'radius')"
+        )
 
     def value(profile: str, entry: dict, key: str, required: bool = False) -> str | None:
         raw = entry.get(key)
@@ -156,7 +162,9 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
             raise SecretsError(f"{path}: RADIUS client {name!r} must be a mapping with 'address' and 'secret'")
         extra = set(entry) - {"address", "secret"}
         if extra:
-            raise SecretsError(f"{path}: RADIUS client {name!r}: unknown fields {sorted(extra)}")
+            raise SecretsError(
+                f"{path}: RADIUS client {name!r}: {len(extra)} unknown field(s) (expected 'address' and 'secret')"
+            )
         address = value(name, entry, "address", True)
         try:
             network = ipaddress.ip_network(address, strict=False)
