@@ -2,12 +2,13 @@
 
 The web configuration file is the one Prometheus exporters use (the
 exporter-toolkit format, ``--web.config.file``), so the same file and the
-same ``promtool``-generated bcrypt hashes serve netmon::
+same bcrypt hashes (``htpasswd -nBC 10 NAME``) serve netmon::
 
     tls_server_config:
       cert_file: /etc/netmon/tls/netmon.crt
       key_file: /etc/netmon/tls/netmon.key
-      client_ca_file: /etc/netmon/tls/ca.crt     # optional: clients must present a certificate it signed
+      client_ca_file: /etc/netmon/tls/ca.crt     # optional, with client_auth_type:
+      client_auth_type: RequireAndVerifyClientCert  # or VerifyClientCertIfGiven, NoClientCert
       min_version: TLS12                         # TLS12 (default) or TLS13
     basic_auth_users:
       prometheus: $2y$10$...                     # bcrypt (htpasswd -nBC 10 prometheus)
@@ -16,15 +17,25 @@ Paths: ``/metrics`` (the exposition, gzip when asked) and ``/-/healthy``
 ("OK", for load balancers and probes); anything else is 404. Basic auth,
 when users are configured, covers both. A failed login waits as long as a
 successful one (bcrypt), and says nothing about which part was wrong.
+A request gets 10 s to arrive whole, at most :data:`MAX_CONNECTIONS` are
+served at once (the others are closed at once), and a client that fails
+its TLS handshake is logged in one line, at most once a minute.
+
+``client_auth_type`` RequestClientCert and RequireAnyClientCert (a client
+certificate asked for but not verified) have no equivalent in Python's TLS
+and are refused rather than read as something weaker.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import socket
 import ssl
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +47,19 @@ from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from netmon.config import ConfigError
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, check_yaml_depth, read_text
+from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.limits import LogLimiter
 
 PATHS = ("/metrics", "/-/healthy")
 TLS_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
-# A hash to check unknown users against, so a wrong user name costs what a wrong password does.
-_DUMMY_HASH = bcrypt.hashpw(b"netmon-no-such-user", bcrypt.gensalt(rounds=10))
+CLIENT_AUTH = {
+    "NoClientCert": ssl.CERT_NONE,
+    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+}
+MAX_CONNECTIONS = 32  # scrapes at once: Prometheus sends one per target and interval
+REQUEST_TIMEOUT = 10.0  # seconds for a request to arrive whole
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +67,11 @@ class WebConfig:
     cert_file: Path | None = None
     key_file: Path | None = None
     client_ca_file: Path | None = None
+    client_auth: ssl.VerifyMode = ssl.CERT_NONE
     min_version: str = "TLS12"
     users: dict[str, bytes] = field(default_factory=dict, repr=False)  # name -> bcrypt hash
+    # checked for an unknown user, at the configured cost, so a wrong name costs what a wrong password does
+    dummy: bytes = field(default=b"", repr=False)
 
     @property
     def tls(self) -> bool:
@@ -59,11 +80,16 @@ class WebConfig:
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = TLS_VERSIONS[self.min_version]
-        context.load_cert_chain(str(self.cert_file), str(self.key_file))
+        context.load_cert_chain(str(self.cert_file), str(self.key_file), password=_no_password)
         if self.client_ca_file is not None:
             context.load_verify_locations(str(self.client_ca_file))
-            context.verify_mode = ssl.CERT_REQUIRED
+        context.verify_mode = self.client_auth
         return context
+
+
+def _no_password() -> bytes:
+    """An encrypted key would make OpenSSL ask on the terminal; a service has nobody there."""
+    raise ssl.SSLError("the key is encrypted: give netmon an unencrypted key file (mode 0600)")
 
 
 def load(path: str | Path) -> WebConfig:
@@ -71,8 +97,7 @@ def load(path: str | Path) -> WebConfig:
     path = Path(path)
     try:
         text = read_text(path, MAX_SETTINGS_BYTES)
-        check_yaml_depth(text)
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(text) or {}
     except FileProblem as exc:
         raise ConfigError(exc.where(path)) from None
     except yaml.YAMLError as exc:
@@ -103,13 +128,32 @@ def load(path: str | Path) -> WebConfig:
     version = str(tls.get("min_version", "TLS12"))
     if version not in TLS_VERSIONS:
         raise ConfigError(f"{path}: tls_server_config.min_version: one of {', '.join(TLS_VERSIONS)}")
-    hashes = {}
+    client_ca = file("client_ca_file")
+    auth_type = str(tls.get("client_auth_type") or ("RequireAndVerifyClientCert" if client_ca else "NoClientCert"))
+    if auth_type not in CLIENT_AUTH:
+        raise ConfigError(
+            f"{path}: tls_server_config.client_auth_type: one of {', '.join(CLIENT_AUTH)} (RequestClientCert and "
+            "RequireAnyClientCert, which do not verify the certificate, are not offered)"
+        )
+    if CLIENT_AUTH[auth_type] != ssl.CERT_NONE and client_ca is None:
+        raise ConfigError(f"{path}: tls_server_config.client_auth_type {auth_type} needs a client_ca_file")
+    if (client_ca is not None or auth_type != "NoClientCert") and cert is None:
+        raise ConfigError(f"{path}: client certificates need TLS: give cert_file and key_file")
+    hashes, cost = {}, 4
     for name, hashed in users.items():
         hashed = str(hashed).encode()
-        if not hashed.startswith((b"$2a$", b"$2b$", b"$2y$")):
-            raise ConfigError(f"{path}: basic_auth_users.{name}: not a bcrypt hash")
-        hashes[str(name)] = b"$2b$" + hashed[4:] if hashed.startswith(b"$2y$") else hashed
-    config = WebConfig(cert, key, file("client_ca_file"), version, hashes)
+        if hashed.startswith(b"$2y$"):
+            hashed = b"$2b$" + hashed[4:]  # htpasswd's spelling of the same algorithm
+        try:
+            if not hashed.startswith((b"$2a$", b"$2b$")):
+                raise ValueError
+            bcrypt.checkpw(b"", hashed)
+            cost = max(cost, int(hashed[4:6]))
+        except ValueError:
+            raise ConfigError(f"{path}: basic_auth_users.{name}: not a bcrypt hash") from None
+        hashes[str(name)] = hashed
+    dummy = bcrypt.hashpw(b"netmon-no-such-user", bcrypt.gensalt(rounds=cost)) if hashes else b""
+    config = WebConfig(cert, key, client_ca, CLIENT_AUTH[auth_type], version, hashes, dummy)
     if config.tls:
         try:
             config.ssl_context()
@@ -121,13 +165,17 @@ def load(path: str | Path) -> WebConfig:
 def guarded(app: Callable, config: WebConfig | None) -> Callable:
     """``app`` (the exposition) behind the path filter and, when users are configured, basic auth."""
     users = config.users if config else {}
+    dummy = config.dummy if config else b""
 
     def wsgi(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path not in PATHS:
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"404: netmon serves /metrics and /-/healthy\n"]
-        if users and not _authorised(environ.get("HTTP_AUTHORIZATION", ""), users):
+        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Content-Type", "text/plain; charset=utf-8"), ("Allow", "GET")])
+            return [b"405: GET\n"]
+        if users and not _authorised(environ.get("HTTP_AUTHORIZATION", ""), users, dummy):
             start_response(
                 "401 Unauthorized",
                 [("Content-Type", "text/plain; charset=utf-8"), ("WWW-Authenticate", 'Basic realm="netmon"')],
@@ -141,7 +189,7 @@ def guarded(app: Callable, config: WebConfig | None) -> Callable:
     return wsgi
 
 
-def _authorised(header: str, users: dict[str, bytes]) -> bool:
+def _authorised(header: str, users: dict[str, bytes], dummy: bytes) -> bool:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return False
@@ -150,19 +198,54 @@ def _authorised(header: str, users: dict[str, bytes]) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     hashed = users.get(user)
-    ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else _DUMMY_HASH)
+    try:
+        ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else dummy)
+    except ValueError:  # a password over bcrypt's 72 bytes: not one of ours
+        return False
     return ok and hashed is not None
 
 
 class _Quiet(WSGIRequestHandler):
+    timeout = REQUEST_TIMEOUT  # a client that opens a connection and says nothing holds a thread this long at most
+
     def log_message(self, format, *args) -> None:
         pass  # one line per scrape would drown netmon's own log
+
+
+class _Server(ThreadingWSGIServer):
+    """At most MAX_CONNECTIONS requests in flight; failed handshakes and broken clients logged in one line."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.logged = LogLimiter()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # busy: the client retries at its next scrape
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        exc = sys.exc_info()[1]
+        if self.logged.allow(client_address[0], time.time()):
+            log.warning("metrics: %s: %s (at most once a minute per client)", client_address[0], exc or "error")
 
 
 def serve(registry, host: str, port: int, config: WebConfig | None = None):
     """The exposition of ``registry`` on ``host:port`` from a background thread; returns (server, thread)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    server_class = type("MetricsServer", (ThreadingWSGIServer,), {"address_family": family})
+    server_class = type("MetricsServer", (_Server,), {"address_family": family})
     server = make_server(host, port, guarded(make_wsgi_app(registry), config), server_class, handler_class=_Quiet)
     if config is not None and config.tls:
         # The handshake happens in the request's own thread: a client that never completes one holds no one up.

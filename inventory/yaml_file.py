@@ -38,7 +38,7 @@ from pathlib import Path
 import yaml
 
 from inventory.model import DEFAULT_SNMP_PORT, ROLES, Device, FibreLink, Inventory, Site
-from netmon.files import MAX_INVENTORY_BYTES, FileProblem, check_yaml_depth, read_text
+from netmon.files import MAX_INVENTORY_BYTES, FileProblem, SafeLoader, check_yaml_depth, read_text
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 SITE_KEYS = {"name", "kind", "address", "lat", "lon"}
@@ -58,7 +58,7 @@ class InventoryError(Exception):
         super().__init__("\n".join(problems))
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SafeLoader):
     """SafeLoader that remembers the line of every mapping and key, and refuses duplicate keys."""
 
     def construct_mapping(self, node, deep=False):

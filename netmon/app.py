@@ -152,6 +152,19 @@ def _reach(host: str) -> str:
         return ""
 
 
+def _unreachable_nas(cfg: Config, secrets: Secrets) -> list[str]:
+    """Declared RADIUS clients that a loopback-only listener cannot hear (the default since listeners bind loopback
+    unless told otherwise): said at start, so accounting lost after an upgrade does not go unnoticed."""
+    if cfg.radius is None or not _reach(host_port(cfg.radius.listen, "0.0.0.0")[0]):
+        return []
+    return [
+        f"radius.listen {cfg.radius.listen} is loopback only, but RADIUS client {nas.name!r} sends from "
+        f"{nas.network}: set radius.listen to an address it can reach"
+        for nas in secrets.radius.values()
+        if not nas.network.is_loopback
+    ]
+
+
 @dataclass
 class Running:
     """A started netmon: what :func:`running` hands its caller."""
@@ -221,6 +234,8 @@ def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
                 host, port = listener.address
                 print(f"netmon: {type(listener).__name__} on udp {host}:{port}{_reach(host)}", file=sys.stderr,
                       flush=True)  # fmt: skip
+            for warning in _unreachable_nas(cfg, secrets):
+                print(f"netmon: warning: {warning}", file=sys.stderr, flush=True)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=duration)
             except TimeoutError:

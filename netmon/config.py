@@ -46,7 +46,7 @@ import yaml
 
 from collectors.registry import schedule_of
 from inventory.ap_sites import rule_problem
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, check_yaml_depth, read_text
+from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
 from netmon.usage.days import local_zone
 
 
@@ -184,8 +184,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         path = Path(path)
         try:
             text = read_text(path, MAX_SETTINGS_BYTES)
-            check_yaml_depth(text)
-            data = yaml.safe_load(text) or {}
+            data = load_yaml(text) or {}
         except FileProblem as exc:
             raise ConfigError(exc.where(path)) from None
         except yaml.YAMLError as exc:
@@ -209,7 +208,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     ):
         if environ.get(env, "").strip():
             data[key] = environ[env]
-        elif env == "NETMON_DB" and env in environ:
+        elif env == "NETMON_DB" and env in environ and overrides.get("db") is None:
             # Set but empty (a script's variable that did not expand): not a database in whatever directory
             # netmon happens to run in. (An empty NETMON_SECRETS or NETMON_INVENTORY means "none", as before.)
             raise ConfigError("NETMON_DB is set but empty: give the database's path, or unset it")

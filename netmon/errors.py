@@ -22,6 +22,8 @@ def explain(exc: OSError | sqlite3.Error) -> str:
         return "read-only: netmon needs to write it (check the file's and its folder's permissions)"
     if "database is locked" in text or "database is busy" in text:
         return "busy: another process (a running `netmon run`?) held it for more than 5 s; try again"
-    if "disk is full" in text or "disk I/O error" in text:
+    if "disk is full" in text:
         return f"cannot write: {text} (free some space on its disk)"
+    if "disk I/O error" in text:
+        return f"cannot write: {text} (the disk or its filesystem failed: check the system log)"
     return f"SQLite: {text}"

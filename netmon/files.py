@@ -12,6 +12,9 @@ import yaml
 MAX_INVENTORY_BYTES = 32 * 2**20  # a city of 10,000 devices is about 2 MB
 MAX_SETTINGS_BYTES = 2**20  # the configuration and the secrets file
 MAX_YAML_DEPTH = 32  # an inventory needs 4 levels; anything far deeper is not an inventory
+# Nodes that aliases (``*defaults``) may stand for, in all: a merged block of defaults is a few dozen; nested
+# aliases of aliases ("billion laughs") would otherwise stand for billions.
+MAX_ALIAS_EXPANSION = 10_000
 
 
 class FileProblem(ValueError):
@@ -61,3 +64,45 @@ def check_yaml_depth(text: str, limit: int = MAX_YAML_DEPTH) -> None:
                 depth -= 1
     except yaml.YAMLError:
         return
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with what aliases stand for bounded (:data:`MAX_ALIAS_EXPANSION` nodes in all)."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                self._expanded += self._size(node)
+                if self._expanded > MAX_ALIAS_EXPANSION:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"aliases stand for more than {MAX_ALIAS_EXPANSION} nodes", event.start_mark
+                    )
+        return super().compose_node(parent, index)
+
+    def _size(self, node) -> int:
+        """Nodes the alias stands for, counting what its own aliases stand for (depth is bounded already)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._size(child) for child in node.value)
+        else:
+            size = 1
+        self._sizes[id(node)] = size
+        return size
+
+
+def load_yaml(text: str):
+    """``text`` as YAML, after the nesting check, with bounded aliases; raises ``yaml.YAMLError`` or
+    :class:`FileProblem`."""
+    check_yaml_depth(text)
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass

@@ -39,7 +39,7 @@ from pathlib import Path
 import yaml
 
 from collectors.credentials import Nas, SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials, SshCredentials
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, check_yaml_depth, read_text
+from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
 from netmon.privacy import PrivacyError, Pseudonymizer
 
 
@@ -75,8 +75,7 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
     check_private(path)
     try:
         text = read_text(path, MAX_SETTINGS_BYTES)
-        check_yaml_depth(text)
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(text) or {}
     except FileProblem as exc:
         raise SecretsError(exc.where(path)) from None
     except yaml.YAMLError as exc:
@@ -92,9 +91,7 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
     unknown = set(doc) - {"snmp", "ssh", "privacy", "radius"}
     if unknown:
         # The keys are not repeated: a secret pasted at the wrong indentation becomes a key.
-        raise SecretsError(
-            f"{path}: {len(unknown)} unknown section(s) (expected 'snmp', 'ssh', 'privacy', 'radius')"
-        )
+        raise SecretsError(f"{path}: {len(unknown)} unknown section(s) (expected 'snmp', 'ssh', 'privacy', 'radius')")
 
     def value(profile: str, entry: dict, key: str, required: bool = False) -> str | None:
         raw = entry.get(key)

@@ -44,13 +44,15 @@ def _setup(tmp_path) -> tuple[object, int]:
     return config, port
 
 
-def _send_until_killed(port: int, cycle: int, kill_at: float, proc) -> list[str]:
-    """Numbered Starts one after another (each retried a few times), until the process is gone."""
+def _send_until_killed(port: int, cycle: int, delay: float, proc) -> list[str]:
+    """Numbered Starts one after another (each retried a few times); ``delay`` seconds after the first answer the
+    process is killed, and the sending goes on until it is gone."""
     answered = []
     nas = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     nas.bind(("127.0.0.1", 0))
     nas.settimeout(0.2)
     started = time.monotonic()
+    kill_at = float("inf")
     n = 0
     try:
         while time.monotonic() - started < 30:
@@ -68,6 +70,7 @@ def _send_until_killed(port: int, cycle: int, kill_at: float, proc) -> list[str]
                     continue
                 if answer[0] == codec.ACCOUNTING_RESPONSE and answer[1] == n % 256:
                     answered.append(session)
+                    kill_at = min(kill_at, time.monotonic() + delay)
                     break
             n += 1
     finally:
@@ -85,8 +88,8 @@ def test_every_answered_record_survives_sigkill(tmp_path):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         try:
-            # Up in about a second; killed somewhere in the next one and a half, while records arrive.
-            got = _send_until_killed(port, cycle, time.monotonic() + 1.2 + rng.uniform(0.0, 1.5), proc)
+            # Killed somewhere in the one and a half seconds after it first answered, while records arrive.
+            got = _send_until_killed(port, cycle, rng.uniform(0.0, 1.5), proc)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -28,7 +28,7 @@ PACKAGES = ("netmon", "collectors", "inventory", "exporters")
 ROOMS = {
     # Leaves anyone may import: what collectors and inventory need from netmon (MAC normalising, realms,
     # pseudonyms), the child-process helpers, the version.
-    "leaf": ("netmon.privacy", "netmon.process", "netmon.errors", "netmon.files"),
+    "leaf": ("netmon.privacy", "netmon.process", "netmon.errors", "netmon.files", "netmon.limits"),
     "inventory": ("inventory",),
     "collectors": ("collectors",),
     "maths": ("netmon.counters", "netmon.usage"),
@@ -60,7 +60,7 @@ LAZY_IMPORTS_ALLOWED = ("netmon.cli", "netmon.reports.build")
 ENGINES = {
     "collectors.snmp.native": {
         "collectors.snmp.api", "collectors.snmp.ber", "collectors.snmp.usm", "collectors.credentials",
-        "collectors.limits",
+        "netmon.limits",
     },
     "collectors.snmp.pysnmp_engine": {"collectors.snmp.api", "collectors.credentials"},
     "collectors.snmp.ber": {"collectors.snmp.api"},

@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.limits import RateLimiter
+from netmon.limits import RateLimiter
 
 arrivals = st.lists(st.tuples(st.integers(0, 20), st.floats(0, 0.05)), min_size=1, max_size=400)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,6 +81,15 @@ def test_aggregation_saturates_instead_of_overflowing(tmp_path):
     assert done.days == ["2026-05-01"]
     total = store.conn.execute("SELECT sum(bytes) FROM usage_daily").fetchone()[0]
     assert total == MAX_INTEGER
+    with store.transaction() as c:  # a second saturated day: the report sums days, and must saturate too
+        c.execute(
+            "INSERT INTO usage_daily SELECT '2026-05-02', site, ssid, clients, sessions, connected_hours, bytes, "
+            "peak_clients, peak_hour, eduroam_sessions, eduroam_users, clients_hll FROM usage_daily"
+        )
+    from netmon.reports import build
+
+    report = build.report(store, day, day + timedelta(days=1), UTC, [], 30)
+    assert report.tables["totals"].rows[4][1] == MAX_INTEGER  # bytes, saturated, not an overflow
     store.close()
 
 

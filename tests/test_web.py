@@ -8,6 +8,7 @@ import datetime
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import subprocess
 import time
@@ -175,5 +176,37 @@ def test_a_bad_web_configuration_stops_run_before_anything_is_written(tmp_path, 
     assert not (tmp_path / "n.db").exists()
 
 
-def test_listeners_bind_loopback_unless_asked():
+def _accounting_config(tmp_path, radius_port: int, nas: str) -> object:
+    secrets = tmp_path / "secrets.yml"
+    fd = os.open(secrets, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(
+        fd,
+        f"privacy: {{key: web-test-key-0123456789}}\nradius:\n  wlc: {{address: {nas}, secret: s3cret-x}}\n".encode(),
+    )
+    os.close(fd)
+    config = tmp_path / "netmon.yml"
+    config.write_text(
+        f"db: n.db\nsecrets: {secrets}\nlisten: 127.0.0.1:{lab_mod.free_tcp_port()}\n"
+        f"radius: {{listen: '127.0.0.1:{radius_port}'}}\n"
+    )
+    return config
+
+
+def test_listeners_bind_loopback_unless_asked_and_say_so(tmp_path):
     assert RadiusSettings().listen.startswith("127.0.0.1:")
+    config = _accounting_config(tmp_path, lab_mod.free_udp_port(), "192.0.2.0/28")
+    r = run_netmon("--config", str(config), "run", "--duration", "1")
+    assert r.returncode == 0, r.stderr
+    assert "/metrics (loopback only)" in r.stderr and "AccountingListener on udp 127.0.0.1:" in r.stderr
+    assert "warning: radius.listen 127.0.0.1:" in r.stderr and "'wlc' sends from 192.0.2.0/28" in r.stderr
+
+
+def test_a_udp_port_in_use_stops_run_before_the_database(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        config = _accounting_config(tmp_path, port, "127.0.0.1")
+        r = run_netmon("--config", str(config), "run", "--duration", "1")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"radius: cannot listen on udp 127.0.0.1:{port}: Address already in use" in r.stderr
+    assert not (tmp_path / "n.db").exists()

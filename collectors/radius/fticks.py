@@ -15,8 +15,8 @@ with its line number.
 Also here: a UDP syslog receiver for servers that send F-Ticks straight to
 netmon. Like the accounting listener, it hands events to the store's writer.
 Syslog has no authentication, so it takes datagrams only from the allowed
-sources (``radius.fticks_sources``), at most :data:`SOURCE_RATE` a second
-from each (bursts of :data:`SOURCE_BURST`) and :data:`TOTAL_RATE` from all
+sources (``radius.fticks_sources``), at most :data:`SOURCE_RATE` lines a
+second from each (bursts of :data:`SOURCE_BURST`) and :data:`TOTAL_RATE` from all
 together; at most :data:`MAX_PENDING` events wait for the writer, and each
 commit takes at most :data:`MAX_BATCH`, so a flood delays the other writes
 by one bounded batch. Everything else is dropped and counted by reason
@@ -39,14 +39,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from collectors.limits import LogLimiter, RateLimiter
 from collectors.radius.listener import normal_address
+from netmon.limits import LogLimiter, RateLimiter
 from netmon.privacy import realm_of
 
 log = logging.getLogger(__name__)
 RESULTS = ("OK", "FAIL")
 _FTICKS = re.compile(r"F-TICKS/(?P<federation>[^/#\s]+)/(?P<version>\d[\d.]*)#(?P<body>.*)$")
-_REPEATED = re.compile(r"message repeated (\d+) times: \[\s*F-TICKS/")
+_REPEATED = re.compile(r"message repeated (\d{1,12}) times: \[\s*F-TICKS/")
 _ISO = re.compile(r"^(?:<\d{1,3}>\d?\s*)?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s")
 _BSD = re.compile(r"^(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)\s")
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
@@ -55,6 +55,7 @@ SOURCE_RATE, SOURCE_BURST = 50.0, 500.0  # datagrams a second from one source (a
 TOTAL_RATE, TOTAL_BURST = 500.0, 2000.0  # ... and from all sources together
 MAX_PENDING = 20_000  # events waiting for the writer; beyond, datagrams are dropped as overflow
 MAX_BATCH = 5_000  # events per commit: the writer is never held longer than one of these by F-Ticks
+DROP_FLUSH = 1.0  # seconds: drop counts alone are committed at most this often
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -110,7 +111,7 @@ def parse_line(line: str, now: float | None = None) -> FTicksEvent | None:
     r = _REPEATED.search(text)
     body = m.group("body")
     if r:
-        repeat = min(int(r.group(1)), MAX_REPEAT)
+        repeat = max(1, min(int(r.group(1)), MAX_REPEAT))
         body = body.rstrip().removesuffix("]")
     fields: dict[str, str] = {}
     for number, part in enumerate(body.split("#"), 1):
@@ -136,12 +137,13 @@ def parse_line(line: str, now: float | None = None) -> FTicksEvent | None:
         visinst = visinst[1:]  # the Operator-Name REALM namespace
     # Only what looks like what the field names is kept: on a broken line a field may hold anything.
     visinst = realm_of(f"x@{visinst}") if visinst else None
-    country = (fields.get("VISCOUNTRY") or "").upper()
+    raw_country = fields.get("VISCOUNTRY") or ""
+    country = raw_country.upper() if _COUNTRY.match(raw_country.upper()) and raw_country.isascii() else ""
     return FTicksEvent(
         ts=_timestamp(text, now),
         realm=realm,
         result=result,
-        viscountry=country if _COUNTRY.match(country) else None,
+        viscountry=country or None,
         visinst=visinst,
         csi=fields.get("CSI") or None,
         repeat=repeat,
@@ -197,6 +199,7 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         self._malformed = 0
         self._dropped: Counter = Counter()
         self._flushing = False
+        self._drop_flush = False
         self._logged = LogLimiter()  # once a minute per source
         self._allowed: dict[str, bool] = {}
         self.received = 0
@@ -237,6 +240,15 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         self._dropped[reason] += 1
         self.dropped += 1
         self._warn(source, now, "F-Ticks: dropped a datagram from %s: " + why)
+        # Drop counts ride on the next commit, or one a second: a flood of refused datagrams is no flood of commits.
+        if self._events or self._malformed:
+            self._schedule()
+        elif not self._drop_flush:
+            self._drop_flush = True
+            asyncio.get_running_loop().call_later(DROP_FLUSH, self._flush_drops)
+
+    def _flush_drops(self) -> None:
+        self._drop_flush = False
         self._schedule()
 
     def datagram_received(self, data: bytes, addr) -> None:
@@ -245,13 +257,15 @@ class FTicksSyslogListener(asyncio.DatagramProtocol):
         if not self.allowed(addr[0]):
             self._drop(addr[0], now, "unknown_source", "not an allowed source (radius.fticks_sources)")
             return
-        if not self.limiter.allow(addr[0], now):
+        lines = data.decode("utf-8", "replace").splitlines()
+        # Each line is one syslog message (RFC 5426 sends one per datagram): the limit counts lines.
+        if not self.limiter.allow(addr[0], now, max(1, len(lines))):
             self._drop(addr[0], now, "rate_limited", "over the rate limit")
             return
         if len(self._events) >= MAX_PENDING:
             self._drop(addr[0], now, "overflow", "the store is behind (too many events waiting)")
             return
-        for line in data.decode("utf-8", "replace").splitlines():
+        for line in lines:
             try:
                 event = parse_line(line, now)
             except FTicksError as exc:

@@ -31,8 +31,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from collectors.credentials import Nas
-from collectors.limits import LogLimiter
 from collectors.radius import codec
+from netmon.limits import LogLimiter
 
 log = logging.getLogger(__name__)
 DEDUP_SECONDS = 30.0
@@ -74,9 +74,9 @@ def normal_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Addres
 class Dropped(Exception):
     """A packet refused: ``kind`` is its type label (``unknown`` before it could be read), ``reason`` the drop's."""
 
-    def __init__(self, kind: str, reason: str):
+    def __init__(self, kind: str, reason: str, detail: str = ""):
         super().__init__(reason)
-        self.kind, self.reason = kind, reason
+        self.kind, self.reason, self.detail = kind, reason, detail
 
 
 def accept(
@@ -101,8 +101,9 @@ def accept(
         record = codec.decode_accounting(packet, nas.name, now, str(normal_address(source)))
     except codec.Malformed as exc:
         raise Dropped("unknown", exc.reason) from None
-    if codec.implausible(record) is not None:
-        raise Dropped(record.status_name, "implausible")
+    why = codec.implausible(record)
+    if why is not None:
+        raise Dropped(record.status_name, "implausible", why)
     return nas, packet, record
 
 
@@ -189,7 +190,7 @@ class AccountingListener(asyncio.DatagramProtocol):
         try:
             nas, packet, record = accept(data, source, self.nases, now)
         except Dropped as drop:
-            return self._drop(source, drop.kind, drop.reason, now)
+            return self._drop(source, drop.kind, drop.reason, now, drop.detail)
         key = (source, addr[1], packet.identifier, packet.authenticator)
         self._expire(now)
         seen = self._answered.get(key)
@@ -212,12 +213,13 @@ class AccountingListener(asyncio.DatagramProtocol):
         self._batch.counts[(kind, result)] += 1
         self._schedule()
 
-    def _drop(self, source: str, kind: str, reason: str, now: float) -> None:
+    def _drop(self, source: str, kind: str, reason: str, now: float, detail: str = "") -> None:
         self._count(kind, reason)
         if self._logged.allow(source, now):
             log.warning(
-                "RADIUS: dropped a packet from %s: %s (at most one message a minute per source)", source, reason
-            )
+                "RADIUS: dropped a packet from %s: %s%s (at most one message a minute per source)", source, reason,
+                f" ({detail})" if detail else "",
+            )  # fmt: skip
 
     def _expire(self, now: float) -> None:
         answered = self._answered

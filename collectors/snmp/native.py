@@ -25,15 +25,16 @@ import contextlib
 import errno
 import ipaddress
 import logging
+import os
 import random
 import socket
+import struct
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from collectors.credentials import SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials
-from collectors.limits import LogLimiter
 from collectors.snmp import ber, usm
 from collectors.snmp.api import (
     OID,
@@ -46,6 +47,7 @@ from collectors.snmp.api import (
     SnmpUnreachable,
     oid_str,
 )
+from netmon.limits import LogLimiter
 
 log = logging.getLogger(__name__)
 
@@ -240,18 +242,28 @@ class NativeTransport:
             except OSError as exc:
                 if exc.errno not in _NETWORK_REFUSED:
                     raise
-                self.drain_errors(sock, exc)
+                if not self.drain_errors(sock, exc):
+                    # nothing queued: the error is this send's own (no route to the agent)
+                    raise SnmpUnreachable(f"{peer[0]}:{peer[1]}: {(exc.strerror or str(exc)).lower()}") from None
         udp.sendto(message, peer)
 
-    def drain_errors(self, sock: socket.socket, exc: Exception) -> None:
-        """Read the socket's queued ICMP errors; the requests to each address they name fail as unreachable."""
+    def drain_errors(self, sock: socket.socket, exc: Exception) -> int:
+        """Read the socket's queued ICMP errors; for the ones that say nobody is there (port, host or network
+        unreachable, by the errno the kernel stored with each), that address's requests fail as unreachable.
+        Returns how many errors were read."""
+        read = 0
         for _ in range(1024):  # bounded: the queue holds what the kernel kept
             try:
-                _data, _anc, _flags, addr = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+                _data, ancillary, _flags, addr = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
             except OSError:  # empty (EAGAIN), or not Linux
-                return
-            if addr:
-                self.unreachable(addr, exc)
+                return read
+            read += 1
+            for level, kind, data in ancillary:
+                if (level, kind) in _RECVERR.values() and len(data) >= 4:
+                    error = struct.unpack_from("=I", data)[0]  # struct sock_extended_err.ee_errno
+                    if error in _NETWORK_REFUSED and addr:
+                        self.unreachable(addr, OSError(error, os.strerror(error)))
+        return read
 
     def unreachable(self, addr, exc: Exception) -> None:
         """The network refused packets to ``addr``: its outstanding requests fail as ``unreachable``."""

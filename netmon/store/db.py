@@ -9,6 +9,7 @@ leaves the previous committed state intact.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,20 +27,34 @@ class Database:
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        existed = self.path.exists()
         try:
             self.conn = self._connect(readonly)
         except (OSError, sqlite3.Error) as exc:
+            self._forget(existed)
             raise StoreError(f"{self.path}: {explain(exc)}") from None
+        except BaseException:
+            self._forget(existed)
+            raise
         self.db = sqlite_utils.Database(self.conn)
         if not readonly:
             try:
                 self.migrate()
-            except sqlite3.Error as exc:
+            except BaseException as exc:
                 self.conn.close()
-                raise StoreError(f"{self.path}: {explain(exc)}") from None
-            except BaseException:
-                self.conn.close()
+                self._forget(existed)
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: {explain(exc)}") from None
                 raise
+
+    def _forget(self, existed: bool) -> None:
+        """A database this open created and then could not use (a full disk) is removed: a failed command leaves
+        no file behind."""
+        if existed:
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):  # never created (its folder is a file, say)
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def _connect(self, readonly: bool) -> sqlite3.Connection:
         if readonly:
@@ -52,7 +67,9 @@ class Database:
             # One writer thread at a time (the scheduler hands writes to a single worker thread).
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
+            conn.execute("PRAGMA busy_timeout=5000")
             if not readonly:
+                self._check_owner(conn)  # before anything writes to the file, its header included
                 conn.execute("PRAGMA journal_mode=WAL")
                 # FULL: every commit is synced to the disk before COMMIT returns. The listener answers a NAS only
                 # after the commit of its record, and a NAS that got an answer never sends the record again: with
@@ -60,12 +77,24 @@ class Database:
                 # commits keep the cost to one sync per batch (docs/reliability.md).
                 conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
         except BaseException:
             conn.close()
             raise
         conn.row_factory = sqlite3.Row
         return conn
+
+    def _check_owner(self, conn: sqlite3.Connection) -> None:
+        """A database of a newer netmon, or of another program, is refused before it is changed."""
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" in tables:
+            current = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+            if current > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path}: schema version {current} is newer than this netmon's ({len(MIGRATIONS)}): "
+                    "use the netmon that wrote it, or a newer one"
+                )
+        elif {t for t in tables if not t.startswith("sqlite_")}:
+            raise StoreError(f"{self.path}: not a netmon database: it holds another program's tables ({len(tables)})")
 
     def close(self) -> None:
         self.conn.close()

@@ -197,6 +197,11 @@ class ApDay(NamedTuple):
     peak_hour: int | None
 
 
+# The period's bytes, saturated like each day's (:func:`netmon.usage.definition.saturated`): SQLite's sum() of
+# two saturated days would raise "integer overflow"; total() is a REAL, and CAST clamps it to the largest INTEGER.
+_SATURATED_BYTES = "CAST(min(total(bytes), 9.2233720368547758e18) AS INTEGER)"
+
+
 def _period(first: date, last: date, sites: list[str] | tuple[str, ...]) -> tuple[str, list]:
     sql = "day >= ? AND day <= ?"
     args: list = [first.isoformat(), last.isoformat()]
@@ -358,14 +363,14 @@ class UsageStore(Database):
     def usage_site_totals(self, first: date, last: date, sites=()) -> list[SiteTotals]:
         where, args = _period(first, last, sites)
         return [SiteTotals(*r) for r in self.conn.execute(
-            f"SELECT site, sum(sessions), sum(connected_hours), sum(bytes), sum(eduroam_sessions) FROM usage_daily "
-            f"WHERE {where} GROUP BY site", args)]  # fmt: skip
+            f"SELECT site, sum(sessions), sum(connected_hours), {_SATURATED_BYTES}, sum(eduroam_sessions) "
+            f"FROM usage_daily WHERE {where} GROUP BY site", args)]  # fmt: skip
 
     def usage_day_totals(self, first: date, last: date, sites=()) -> list[DayTotals]:
         where, args = _period(first, last, sites)
         return [DayTotals(*r) for r in self.conn.execute(
-            f"SELECT day, sum(sessions), sum(connected_hours), sum(bytes), sum(eduroam_sessions) FROM usage_daily "
-            f"WHERE {where} GROUP BY day", args)]  # fmt: skip
+            f"SELECT day, sum(sessions), sum(connected_hours), {_SATURATED_BYTES}, sum(eduroam_sessions) "
+            f"FROM usage_daily WHERE {where} GROUP BY day", args)]  # fmt: skip
 
     def usage_site_days(self, first: date, last: date, sites=()) -> list[SiteDay]:
         """Per site and day (all SSIDs), in day order: distinct clients, their sketch, the peak."""

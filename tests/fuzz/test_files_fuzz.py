@@ -37,6 +37,13 @@ radius:
 """.encode()
 
 
+def _scratch(factory, name: str) -> Path:
+    """One folder per target, the file rewritten for every example (100,000 folders would fill a soak's disk)."""
+    folder = factory.getbasetemp() / f"fuzz-{name}"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def _write(tmp: Path, name: str, data: bytes) -> Path:
     path = tmp / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -48,7 +55,7 @@ def _write(tmp: Path, name: str, data: bytes) -> Path:
 @FUZZ
 @given(inputs([INVENTORY], 4096))
 def test_the_inventory_loader_refuses_with_file_and_line(tmp_path_factory, data):
-    path = _write(tmp_path_factory.mktemp("inv"), "inventory.yml", data)
+    path = _write(_scratch(tmp_path_factory, "inv"), "inventory.yml", data)
     try:
         load(path, snmp_profiles={"p"}, ssh_profiles={"s"})
     except InventoryError as exc:
@@ -58,7 +65,7 @@ def test_the_inventory_loader_refuses_with_file_and_line(tmp_path_factory, data)
 @FUZZ
 @given(inputs([SECRETS], 4096))
 def test_the_secrets_loader_refuses_without_quoting_a_secret(tmp_path_factory, data):
-    path = _write(tmp_path_factory.mktemp("sec"), "secrets.yml", data)
+    path = _write(_scratch(tmp_path_factory, "sec"), "secrets.yml", data)
     try:
         secrets = secrets_mod.load(path, environ={})
     except secrets_mod.SecretsError as exc:
@@ -73,7 +80,7 @@ def test_the_secrets_loader_refuses_without_quoting_a_secret(tmp_path_factory, d
 @FUZZ
 @given(inputs([b"ap,site\nap-1,hall\n00:3a:a0:00:00:01,library\n"], 2048))
 def test_the_ap_site_mapping_refuses_with_file_and_line(tmp_path_factory, data):
-    path = _write(tmp_path_factory.mktemp("aps"), "aps.csv", data)
+    path = _write(_scratch(tmp_path_factory, "aps"), "aps.csv", data)
     try:
         ap_sites.load(path, {"hall", "library"})
     except InventoryError as exc:
@@ -97,7 +104,7 @@ timezone: America/Toronto
 def test_the_configuration_loader_refuses_with_the_file(tmp_path_factory, data):
     from netmon import config as config_mod
 
-    path = _write(tmp_path_factory.mktemp("cfg"), "netmon.yml", data)
+    path = _write(_scratch(tmp_path_factory, "cfg"), "netmon.yml", data)
     try:
         config_mod.load(path, environ={})
     except config_mod.ConfigError as exc:

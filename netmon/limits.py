@@ -51,19 +51,22 @@ class RateLimiter:
     def _refill(tokens: float, at: float | None, now: float, rate: float, burst: float) -> float:
         return burst if at is None else min(burst, tokens + max(0.0, now - at) * rate)
 
-    def allow(self, key: Hashable, now: float) -> bool:
-        """Take one token from the key's bucket and the total one; False (nothing taken) when either is empty."""
+    def allow(self, key: Hashable, now: float, cost: float = 1.0) -> bool:
+        """Take ``cost`` tokens from the key's bucket and the total one; False (nothing taken) when either has
+        too few. A key refused before it was remembered is not remembered: its bucket would be full anyway."""
+        known = key in self._buckets
         tokens, at = self._buckets.get(key, (self.burst, None))
         tokens = self._refill(tokens, at, now, self.rate, self.burst)
         total = self._refill(*self._total, now, self.total_rate, self.total_burst)
-        if tokens < 1 or total < 1:
-            self._buckets[key] = (tokens, now)
+        if tokens < cost or total < cost:
+            if known:
+                self._buckets[key] = (tokens, now)
             self._total = (total, now)
             return False
-        if key not in self._buckets and len(self._buckets) >= self.remember:
+        if not known and len(self._buckets) >= self.remember:
             self._forget(now)
-        self._buckets[key] = (tokens - 1, now)
-        self._total = (total - 1, now)
+        self._buckets[key] = (tokens - cost, now)
+        self._total = (total - cost, now)
         return True
 
     def _forget(self, now: float) -> None:
