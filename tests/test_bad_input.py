@@ -90,9 +90,9 @@ def test_bad_inventory_files_are_one_line_and_create_nothing(tmp_path):
     with huge.open("wb") as f:
         f.truncate(100 * 2**20)  # 100 MB (sparse): refused before it is read
     cases = [
-        (nested, f"{nested}:1: nested deeper than 32 levels"),
-        (huge, f"{huge}: larger than 32 MiB: not a file netmon reads"),
-        ("/dev/zero", "/dev/zero: cannot read: not a regular file"),
+        (nested, f"netmon: {nested}:1: nested deeper than 32 levels"),
+        (huge, f"netmon: {huge}: larger than 32 MiB: not a file netmon reads"),
+        ("/dev/zero", "netmon: /dev/zero: cannot read: not a regular file"),
     ]
     for path, expected in cases:
         t0 = time.monotonic()

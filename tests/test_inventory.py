@@ -131,7 +131,7 @@ def test_cli_import_validate_list_and_bad_import_changes_nothing(files):
     bad.write_text(GOOD.replace("wlc-01", "wlc-02").replace("site: fire-03", "site: fire-99"))
     r = run_netmon(*common, "inventory", "import", str(bad))
     assert r.returncode == 2
-    assert r.stderr.strip() == f"{bad}:17: unknown site 'fire-99'"
+    assert r.stderr.strip() == f"netmon: {bad}:17: unknown site 'fire-99'"
     assert _dump(db) == before
 
     r = run_netmon(*common, "inventory", "validate", str(bad))

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except (UserError, InventoryError, config_mod.ConfigError, secrets_mod.SecretsError, StoreError) as exc:
-        print(f"netmon: {exc}" if not isinstance(exc, InventoryError) else str(exc), file=sys.stderr)
+        # An inventory error is one line per bad line, each `netmon: FILE:LINE: why`, like every other refusal.
+        lines = exc.problems if isinstance(exc, InventoryError) else [str(exc)]
+        print("\n".join(line if line.startswith("netmon: ") else f"netmon: {line}" for line in lines), file=sys.stderr)
         return EXIT_BAD_INPUT
     except sqlite3.Error as exc:  # the database failed a command mid-way (locked, full, gone): one line, not a trace
         db = config_mod.load(args.config, db=args.db, secrets=args.secrets).db
