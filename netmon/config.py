@@ -22,7 +22,7 @@ Example ``netmon.yml``::
       timeout: 2.0                       # per request, seconds
       retries: 1
       max_repetitions: 25
-      engine: native                     # native (own SNMPv2c codec) | pysnmp; SNMPv3 always uses pysnmp
+      engine: native                     # native (own codec: v2c, v3 but 3DES) | pysnmp for everything
     eduroam_ssids: [eduroam]             # SSIDs whose sessions are eduroam sessions
     radius:                              # RADIUS accounting listener (NAS secrets: the secrets file)
       listen: 0.0.0.0:1813               # address:port (default 127.0.0.1:1813: loopback only; [::]:1813 for IPv6)
