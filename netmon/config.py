@@ -65,6 +65,40 @@ class SnmpSettings:
     def __post_init__(self) -> None:
         if self.engine not in ("native", "pysnmp"):
             raise ValueError(f"snmp.engine must be 'native' or 'pysnmp', not {self.engine!r}")
+        object.__setattr__(self, "timeout", _number("snmp.timeout", self.timeout, 0.1, 60.0))
+        object.__setattr__(self, "retries", _whole("snmp.retries", self.retries, 0, 10))
+        # Integer32 on the wire, but an agent answers at most one datagram: beyond a few hundred it only truncates.
+        object.__setattr__(self, "max_repetitions", _whole("snmp.max_repetitions", self.max_repetitions, 1, 1000))
+
+
+# A setting counted in seconds, days or clients: beyond this (68 years of seconds) it is a typo, and it would
+# overflow the scheduler's and SQLite's arithmetic further on instead of being refused here.
+MAX_WHOLE = 2**31 - 1
+
+
+def _whole(name: str, value: object, low: int = 0, high: int = MAX_WHOLE) -> int:
+    """A whole number in ``low..high``, from YAML's int, an integral float or digits; ValueError naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name}: {value!r} is not a whole number")
+    try:
+        number = int(value)
+    except (ValueError, OverflowError):  # "ten", .inf, .nan
+        raise ValueError(f"{name}: {value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name}: {number} is outside {low}..{high}")
+    return number
+
+
+def _number(name: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name}: {value!r} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a number") from None
+    if not low <= number <= high:  # NaN fails this too
+        raise ValueError(f"{name}: {value!r} is outside {low:g}..{high:g}")
+    return number
 
 
 def host_port(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -102,8 +136,9 @@ class RadiusSettings:
                 except ValueError:
                     raise ValueError(f"radius.fticks_sources: {source!r} is not an address or network") from None
             object.__setattr__(self, "fticks_sources", tuple(str(s) for s in self.fticks_sources))
-        if self.interim_interval < 1 or self.top_realms < 0 or self.timeout_check < 1:
-            raise ValueError("radius: interim_interval and timeout_check must be >= 1 s, top_realms >= 0")
+        object.__setattr__(self, "interim_interval", _whole("radius.interim_interval", self.interim_interval, 1))
+        object.__setattr__(self, "top_realms", _whole("radius.top_realms", self.top_realms, 0, 10_000))
+        object.__setattr__(self, "timeout_check", _whole("radius.timeout_check", self.timeout_check, 1))
 
     def fticks_networks(self, declared=()) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """Who may send F-Ticks syslog: ``fticks_sources``, or by default loopback and the ``declared`` NAS networks."""
@@ -199,7 +234,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients"}
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+        raise ConfigError(f"{path}: unknown settings {sorted(map(str, unknown))}")  # YAML keys: any type
     for key, env in (
         ("db", "NETMON_DB"),
         ("secrets", "NETMON_SECRETS"),
@@ -228,9 +263,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         if "listen" in data:
             cfg = replace(cfg, listen=str(data["listen"]))
         if "interval" in data:
-            cfg = replace(cfg, interval=int(data["interval"]))
+            cfg = replace(cfg, interval=_whole("interval", data["interval"]))
         if "concurrency" in data:
-            cfg = replace(cfg, concurrency=int(data["concurrency"]))
+            cfg = replace(cfg, concurrency=_whole("concurrency", data["concurrency"], 0, 100_000))
         if "radius" in data:
             radius = data["radius"] if data["radius"] is not None else {}
             if not isinstance(radius, dict):
@@ -259,7 +294,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             "capacity_peak_clients",
         ):
             if key in data:
-                cfg = replace(cfg, **{key: int(data[key])})
+                cfg = replace(cfg, **{key: _whole(key, data[key])})
         if data.get("timezone"):
             cfg = replace(cfg, timezone=str(data["timezone"]))
         cfg.zone()

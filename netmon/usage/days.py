@@ -15,7 +15,7 @@ def local_zone(name: str | None = None) -> ZoneInfo:
     if name:
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" names a folder of zones
             raise ValueError(f"unknown time zone {name!r} (an IANA name such as America/Toronto)") from None
     candidates = [os.environ.get("TZ", "").lstrip(":")]
     try:
@@ -32,7 +32,7 @@ def local_zone(name: str | None = None) -> ZoneInfo:
         if candidate:
             try:
                 return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     return ZoneInfo("UTC")
 
