@@ -177,11 +177,16 @@ class Running:
 
 
 @asynccontextmanager
-async def running(cfg: Config, secrets: Secrets, store: Store, devices: list[DeviceRow]) -> AsyncIterator[Running]:
-    """Poller, scheduler and listeners on the running loop; all stopped on the way out."""
+async def running(
+    cfg: Config, secrets: Secrets, store: Store, devices: list[DeviceRow], spread: float | None = None
+) -> AsyncIterator[Running]:
+    """Poller, scheduler and listeners on the running loop; all stopped on the way out, in the order that loses
+    nothing: the listeners stop taking packets, the polls in flight finish (``shutdown_grace``), the writer
+    commits what it holds, then the sessions close.
+
+    ``spread`` None: each device at its phase of its interval; a number: first polls within it (tests)."""
     poller = Poller(cfg, secrets)
-    # First polls spread over at most 5 s: a restart shows the network's state quickly.
-    scheduler = Scheduler(cfg, store, poller, spread=min(cfg.interval, 5.0))
+    scheduler = Scheduler(cfg, store, poller, spread=spread)
     try:
         listeners = await start_accounting(cfg, secrets, store, scheduler.writer)
     except BaseException:
@@ -194,8 +199,10 @@ async def running(cfg: Config, secrets: Secrets, store: Store, devices: list[Dev
     finally:
         for listener in listeners:
             listener.close()
-        scheduler.shutdown()
-        poller.close()
+        try:
+            await scheduler.stop()
+        finally:
+            poller.close()
 
 
 def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:

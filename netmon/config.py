@@ -18,6 +18,7 @@ Example ``netmon.yml``::
     retention_days: 90                   # raw Wi-Fi sessions and samples kept this long; daily aggregates always
     usage_interval: 3600                 # seconds between rebuilds of today's and yesterday's usage (0: off)
     capacity_peak_clients: 30            # an AP whose peak clients reach this is a capacity hot spot
+    shutdown_grace: 10                   # seconds polls in flight may take to finish on SIGTERM
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -168,6 +169,7 @@ class Config:
     retention_days: int = 90  # raw Wi-Fi sessions/samples older than this are pruned (aggregated first)
     usage_interval: int = 3600  # seconds between usage rebuilds of yesterday and today (0: never)
     capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
+    shutdown_grace: int = 10  # seconds polls in flight may take to finish when netmon is stopped
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
     web_config: Path | None = None  # TLS and basic auth for /metrics (exporters/web.py), exporter-toolkit format
@@ -231,7 +233,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known = {"db", "secrets", "inventory", "listen", "interval", "concurrency", "snmp", "web_config"}
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
-    known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients"}
+    known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients", "shutdown_grace"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(map(str, unknown))}")  # YAML keys: any type
@@ -295,6 +297,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         ):
             if key in data:
                 cfg = replace(cfg, **{key: _whole(key, data[key])})
+        if "shutdown_grace" in data:
+            # Bounded: a service manager kills netmon after its own stop timeout anyway (systemd: 90 s).
+            cfg = replace(cfg, shutdown_grace=_whole("shutdown_grace", data["shutdown_grace"], 0, 300))
         if data.get("timezone"):
             cfg = replace(cfg, timezone=str(data["timezone"]))
         cfg.zone()

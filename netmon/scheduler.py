@@ -7,9 +7,17 @@ concurrency, a per-device deadline), then hands
 the result to a single writer thread that stores it in one transaction: the
 event loop never waits on SQLite (a locked database delays the writes, not
 the polls). ``max_instances=1`` with ``coalesce`` means a device still being
-polled when its next turn comes is skipped, not stacked. First runs are
-spread over the interval by a stable hash of the hostname, so 290 switches
-do not all fire in the same second.
+polled when its next turn comes is skipped, not stacked.
+
+Each device polls at its own phase of the interval, a stable hash of its
+hostname, counted from the Unix epoch (as Prometheus offsets each target's
+scrapes): 290 switches on a 60 s interval are about five a second, the same
+second of the minute after every restart and in every shard, never all at
+once.
+
+Stopping (:meth:`Scheduler.stop`) starts nothing new, lets the polls in
+flight finish within a grace period, then flushes the writer: SIGTERM in
+the middle of a cycle loses nothing and logs no failure.
 
 The scheduler watches the store's inventory generation: after ``netmon
 inventory import``, new devices get jobs, removed ones lose theirs, changed
@@ -52,6 +60,18 @@ def first_run_offset(hostname: str, interval: int, spread: float) -> float:
     return (zlib.crc32(hostname.encode()) % 10_000) / 10_000 * window
 
 
+def next_phase_time(hostname: str, interval: int, now: float) -> float:
+    """The first Unix time at or after ``now`` that is the device's phase of ``interval``: times of the form
+    k x interval + offset, the offset :func:`first_run_offset` over the whole interval.
+
+    Counted from the epoch rather than from start-up, so a restart (or another shard) keeps every device
+    in its slot and the load stays flat across them.
+    """
+    offset = first_run_offset(hostname, interval, interval)
+    k = -((offset - now) // interval)  # ceil((now - offset) / interval)
+    return k * interval + offset
+
+
 async def poll_and_record(
     poller: Poller, recorder: Recorder, device: DeviceRow, writer: ThreadPoolExecutor, job: Job = POLL
 ) -> DevicePoll:
@@ -78,10 +98,12 @@ class Scheduler:
         spread: float | None = None,
         inventory_check: float = INVENTORY_CHECK_SECONDS,
     ):
+        """``spread`` None (netmon run): every device at its phase of its interval (:func:`next_phase_time`).
+        A number (tests, ``netmon poll``'s callers): first runs within that many seconds of now."""
         self.config = config
         self.store = store
         self.poller = poller
-        self.spread = config.interval if spread is None else spread
+        self.spread = spread
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="netmon-store")
         self.recorder = Recorder(store, config, poller.secrets.privacy if poller is not None else None)
         self.scheduler = AsyncIOScheduler()
@@ -89,6 +111,8 @@ class Scheduler:
         self.generation = -1
         self.inventory_check = inventory_check
         self.polls = 0
+        self._in_flight: set[asyncio.Task] = set()
+        self._stopping = False
 
     def start(self, devices: list[DeviceRow] | None = None) -> None:
         self.generation = self.store.inventory_generation()
@@ -129,7 +153,11 @@ class Scheduler:
         for hostname, device in wanted.items():
             if self.devices.get(hostname) == device:
                 continue
-            offset = first_run_offset(device.hostname, device.interval or self.config.interval, self.spread)
+            every = device.interval or self.config.interval
+            if self.spread is None:
+                offset = next_phase_time(device.hostname, every, now.timestamp()) - now.timestamp()
+            else:
+                offset = first_run_offset(device.hostname, every, self.spread)
             jobs = self.poller.jobs(device)
             for job in (POLL, CLI):
                 job_id = f"{job.name}:{hostname}"
@@ -139,7 +167,7 @@ class Scheduler:
                     continue
                 interval = self.poller.interval(job, device)
                 # The SSH collection a moment after the poll: the SNMP poll names the ports it reports on.
-                start = offset if job is POLL else offset + min(self.spread, 1.0)
+                start = offset if job is POLL else offset + min(every if self.spread is None else self.spread, 1.0)
                 self.scheduler.add_job(
                     self._job,
                     IntervalTrigger(seconds=interval),
@@ -222,8 +250,12 @@ class Scheduler:
             log.info("RADIUS: %d sessions timed out (no update for 3 interim intervals)", closed)
 
     async def _job(self, device: DeviceRow, job: Job = POLL) -> None:
+        if self._stopping:
+            return  # due just as the stop began
         t0 = time.perf_counter()
         what = "poll" if job is POLL else "SSH collection"
+        task = asyncio.current_task()
+        self._in_flight.add(task)
         try:
             await poll_and_record(self.poller, self.recorder, device, self.writer, job)
         except asyncio.CancelledError:
@@ -231,11 +263,37 @@ class Scheduler:
             return
         except Exception:  # a bug: log it, keep the schedule alive
             log.exception("%s: %s job failed", device.hostname, what)
+        finally:
+            self._in_flight.discard(task)
         if job is POLL:
             self.polls += 1
         log.debug("%s: %s in %.2f s", device.hostname, what, time.perf_counter() - t0)
 
+    async def stop(self, grace: float | None = None) -> None:
+        """Start nothing new, give the polls in flight ``grace`` seconds (``shutdown_grace``) to finish and be
+        stored, cancel what is left, then flush the writer. The writer stops last: a poll that finishes in the
+        grace period still has its transaction."""
+        grace = self.config.shutdown_grace if grace is None else grace
+        self._stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()  # no new runs; shutdown() would cancel the running ones
+        pending = {t for t in self._in_flight if not t.done()}
+        if pending:
+            log.info("stopping: waiting up to %g s for %d polls in flight", grace, len(pending))
+            _done, pending = await asyncio.wait(pending, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+                log.warning("stopping: %d polls cancelled after the %g s grace period", len(pending), grace)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        # Queued writes (listeners' records, the last polls) are committed before the store closes.
+        await asyncio.get_running_loop().run_in_executor(None, self.writer.shutdown, True)
+
     def shutdown(self) -> None:
+        """Stop at once (no grace); for callers outside an event loop's shutdown path."""
+        self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.writer.shutdown(wait=True)

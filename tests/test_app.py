@@ -25,9 +25,9 @@ def test_running_polls_the_lab_in_process(lab, tmp_path):
     store, devices = app.open_store(cfg, secrets)
 
     async def go():
-        async with app.running(cfg, secrets, store, devices) as started:
+        async with app.running(cfg, secrets, store, devices, spread=2.0) as started:
             assert started.listeners == [] and {d.hostname for d in started.devices} == {d.hostname for d in devices}
-            for _ in range(200):  # first polls spread over at most 5 s
+            for _ in range(200):  # first polls within 2 s
                 if all(s["up"] is not None for s in store.device_states()):
                     break
                 await asyncio.sleep(0.1)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
+from collections import Counter
 
 import inventory
 from collectors.credentials import SnmpV2cCredentials
@@ -12,7 +14,7 @@ from inventory.model import Device, Inventory, Site
 from netmon import secrets as netmon_secrets
 from netmon.config import Config, SnmpSettings
 from netmon.poller import Poller
-from netmon.scheduler import Scheduler, first_run_offset, poll_all
+from netmon.scheduler import Scheduler, first_run_offset, next_phase_time, poll_all
 from netmon.secrets import Secrets
 from netmon.store import Store
 from tests.udp_peers import BlackHole, DelayRelay
@@ -222,3 +224,101 @@ def test_ssh_collection_of_the_lab_switch_is_stored(lab, tmp_path):
         ("cdp", "Te1/1/2", "Te1/1/1"),
     }
     assert all(link["b_device"] is not None for link in links)
+
+
+def test_each_device_polls_at_its_own_phase_of_the_interval_counted_from_the_epoch():
+    hosts = [f"sw-{i:03d}" for i in range(290)]
+    now = 1_800_000_000.25
+    for interval in (60, 300, 17):
+        times = [next_phase_time(h, interval, now) for h in hosts]
+        assert all(now <= t < now + interval for t in times)
+        # the same slot after a restart an hour (or any time) later: only whole intervals apart
+        later = [next_phase_time(h, interval, now + 3600.5) for h in hosts]
+        assert all(abs(((b - a) / interval) - round((b - a) / interval)) < 1e-6 for a, b in zip(times, later))
+    # 290 devices over 60 s: no second of the minute carries more than about twice its share (290 / 60 ~ 5)
+    per_second = Counter(int(next_phase_time(h, 60, now) % 60) for h in hosts)
+    assert len(per_second) > 50 and max(per_second.values()) <= 12, per_second
+
+
+def _slow_setup(lab):
+    """The lab's inventory, its v2c devices and the router (whose community the slow device answers to)."""
+    lab_inv = inventory.load(lab.inventory_path)
+    healthy = [d for d in lab_inv.devices if d.snmp_profile not in (None, "lab-v3")]
+    router = next(d for d in healthy if d.role == "router")
+    return lab_inv, healthy, router
+
+
+def test_stopping_lets_the_polls_in_flight_finish_and_be_stored(lab, tmp_path, caplog):
+    lab_inv, healthy, router = _slow_setup(lab)
+
+    async def go():
+        slow = await DelayRelay.start(("127.0.0.1", lab.agent_port), delay=0.7)
+        site = lab_inv.sites[0].name
+        devices = [*healthy, Device("slow-sw", "127.0.0.1", site, "switch", "slow", port=slow.port, timeout=5.0)]
+        store = Store(tmp_path / "n.db")
+        store.import_inventory(Inventory(sites=[Site(s.name, s.kind) for s in lab_inv.sites], devices=devices))
+        secrets = Secrets(
+            snmp={
+                **{d.snmp_profile: SnmpV2cCredentials(d.snmp_profile, d.hostname) for d in healthy},
+                "slow": SnmpV2cCredentials("slow", router.hostname),
+            }
+        )
+        cfg = Config(db=tmp_path / "n.db", interval=60, concurrency=8, snmp=SnmpSettings(timeout=1.0, retries=1))
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=0)
+        scheduler.start(store.devices())
+        reader = Store(tmp_path / "n.db", readonly=True)
+        try:
+            up = lambda: {d["hostname"]: d["up"] for d in reader.device_states()}  # noqa: E731
+            assert await _wait_for(lambda: all(up()[d.hostname] == 1 for d in healthy), 10)
+            assert up()["slow-sw"] is None  # still waiting for its late answers: SIGTERM now
+            t0 = time.monotonic()
+            await scheduler.stop(grace=30)
+            took = time.monotonic() - t0
+            print(f"slow-sw finished {took:.1f} s after the stop began")
+            return up(), took, scheduler.scheduler.running
+        finally:
+            reader.close()
+            poller.close()
+            slow.close()
+
+    with caplog.at_level(logging.INFO):
+        states, took, still_running = asyncio.run(go())
+    assert states["slow-sw"] == 1, states  # finished in the grace period, and stored before the writer stopped
+    assert took < 30 and not still_running
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert not [r for r in caplog.records if r.name == "netmon.scheduler" and r.levelno >= logging.WARNING]
+    assert "failed" not in caplog.text and "cannot schedule new futures" not in caplog.text
+    assert "waiting up to 30 s for 1 polls in flight" in caplog.text
+
+
+def test_a_poll_longer_than_the_grace_period_is_cancelled_cleanly(lab, tmp_path, caplog):
+    lab_inv, _healthy, router = _slow_setup(lab)
+
+    async def go():
+        slow = await DelayRelay.start(("127.0.0.1", lab.agent_port), delay=5.0)
+        site = lab_inv.sites[0].name
+        devices = [Device("slow-sw", "127.0.0.1", site, "switch", "slow", port=slow.port, timeout=8.0)]
+        store = Store(tmp_path / "n.db")
+        store.import_inventory(Inventory(sites=[Site(s.name, s.kind) for s in lab_inv.sites], devices=devices))
+        secrets = Secrets(snmp={"slow": SnmpV2cCredentials("slow", router.hostname)})
+        cfg = Config(db=tmp_path / "n.db", interval=60, snmp=SnmpSettings(timeout=1.0, retries=0))
+        poller = Poller(cfg, secrets)
+        scheduler = Scheduler(cfg, store, poller, spread=0)
+        scheduler.start(store.devices())
+        try:
+            await asyncio.sleep(1.0)
+            t0 = time.monotonic()
+            await scheduler.stop(grace=0.5)
+            return time.monotonic() - t0, store
+        finally:
+            poller.close()
+            slow.close()
+
+    with caplog.at_level(logging.INFO):
+        took, store = asyncio.run(go())
+    assert took < 2.5, took
+    assert "slow-sw: poll interrupted by shutdown" in caplog.text
+    assert "1 polls cancelled after the 0.5 s grace period" in caplog.text
+    assert "failed" not in caplog.text and "Traceback" not in caplog.text
+    store.close()
