@@ -234,7 +234,8 @@ def test_each_device_polls_at_its_own_phase_of_the_interval_counted_from_the_epo
         assert all(now <= t < now + interval for t in times)
         # the same slot after a restart an hour (or any time) later: only whole intervals apart
         later = [next_phase_time(h, interval, now + 3600.5) for h in hosts]
-        assert all(abs(((b - a) / interval) - round((b - a) / interval)) < 1e-6 for a, b in zip(times, later))
+        cycles = [(b - a) / interval for a, b in zip(times, later, strict=True)]
+        assert all(abs(c - round(c)) < 1e-6 for c in cycles)
     # 290 devices over 60 s: no second of the minute carries more than about twice its share (290 / 60 ~ 5)
     per_second = Counter(int(next_phase_time(h, 60, now) % 60) for h in hosts)
     assert len(per_second) > 50 and max(per_second.values()) <= 12, per_second
