@@ -22,6 +22,14 @@ def add(sub) -> None:
     demo.add_argument("--dir", default=".netmon-lab", help="lab folder (default .netmon-lab)")
     demo.add_argument("--sites", type=int, default=6, help="number of sites, one switch each (default 6)")
     demo.add_argument("--ports", type=int, default=24, help="access ports per switch (default 24)")
+    demo.add_argument(
+        "--aps-per-site", type=int, default=40, metavar="N",
+        help="access points per site on wlc-city, and on wlc-9800 at every other site (default 40; the city's "
+        "1,752 APs over 290 sites: 4)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--people", type=int, default=6000, metavar="N", help="Wi-Fi users a day over the city (default 6000)"
+    )
     demo.add_argument("--interval", type=int, default=15, help="poll interval in seconds (default 15)")
     demo.add_argument("--listen", default="127.0.0.1:9310", help="address:port for /metrics")
     demo.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -42,23 +50,39 @@ def add(sub) -> None:
 def cmd_demo(args) -> int:
     from netmon import app, prometheus_server
     from netmon import lab as lab_mod
+    from netmon.lab.city import RADIUS_SOURCES
+    from netmon.lab.serve import LabProcess
 
     root = Path(args.dir)
-    lab = lab_mod.build(root, sites=args.sites, ports=args.ports, interval=args.interval, listen=args.listen)
-    print(f"lab: {len(lab.devices)} simulated devices at {len(lab.sites)} sites in {lab.root}", file=sys.stderr)
+    for flag, value, low, high in (
+        ("--sites", args.sites, 1, 2000),
+        ("--ports", args.ports, 1, 512),
+        ("--aps-per-site", args.aps_per_site, 1, 200),
+        ("--people", args.people, 1, 1_000_000),
+        ("--interval", args.interval, 1, 86400),
+    ):
+        if not low <= value <= high:
+            raise UserError(f"{flag} must be {low} to {high}")
+    t0 = time.perf_counter()
+    lab = lab_mod.build(
+        root, sites=args.sites, ports=args.ports, interval=args.interval, listen=args.listen,
+        wlc_aps_per_site=args.aps_per_site, wlc_people=args.people,
+    )  # fmt: skip
+    aps = sum(len(m.aps()) for m in lab.wlc_models())
+    print(
+        f"lab: {len(lab.devices)} simulated devices and {aps} access points at {len(lab.sites)} sites in {lab.root}",
+        file=sys.stderr,
+    )
     if args.history:
         _demo_history(lab, args.history)
     if args.no_run:
         return 0
-    sim = lab_mod.Simulator(lab.data_dir, lab.agent_port, lab.root).start()
-    ssh = lab_mod.SshDevice(lab)
-    controller = lab_mod.WlcDevice(lab)
+    # The simulators in a process of their own: what netmon run costs is netmon's alone.
+    peers = LabProcess(lab).start()
     prometheus = None
-    nas = lab_mod.RadiusNas(lab)
     try:
+        print(f"lab: simulators serving (pid {peers.proc.pid}) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         print(f"lab: snmpsim agent on udp://127.0.0.1:{lab.agent_port} (one community per device)", file=sys.stderr)
-        ssh.start()
-        controller.start()
         for model in lab.wlc_models():
             port = lab.wlc_port_of(model.hostname)
             where = f"udp://127.0.0.1:{port}" if port else f"ssh://127.0.0.1:{lab.wlc_annex_port} (CLI only, no SNMP)"
@@ -67,9 +91,9 @@ def cmd_demo(args) -> int:
                 f"{len(model.aps())} APs, residents coming and going",
                 file=sys.stderr,
             )
-        nas.start()
-        if nas.streams:
-            senders = " and ".join(f"{s.model.hostname} (from {s.source})" for s in nas.streams)
+        streams = [(m.hostname, RADIUS_SOURCES[m.hostname]) for m in lab.wlc_models() if m.hostname in lab.nas_secrets]
+        if lab.radius_port and streams:
+            senders = " and ".join(f"{name} (from {source})" for name, source in streams)
             print(
                 f"lab: {senders} send RADIUS accounting for their eduroam visitors to "
                 f"udp://127.0.0.1:{lab.radius_port}, and F-Ticks (syslog) to udp://127.0.0.1:{lab.fticks_port}",
@@ -86,10 +110,7 @@ def cmd_demo(args) -> int:
     finally:
         if prometheus is not None:
             prometheus.stop()
-        nas.stop()
-        controller.stop()
-        ssh.stop()
-        sim.stop()
+        peers.stop()
 
 
 def _demo_history(lab, days: int) -> None:

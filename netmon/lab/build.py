@@ -198,6 +198,7 @@ def build(
         **radius_config,
     }
     lab.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    lab.save()
     return lab
 
 

@@ -7,6 +7,9 @@ peers (:mod:`netmon.lab.peers`) start from it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +88,25 @@ class Lab:
     radius_port: int = 0  # netmon's accounting listener; the controllers' NASes send there (see RadiusNas)
     nas_secrets: dict[str, str] = field(default_factory=dict, repr=False)  # controller hostname -> RADIUS secret
     fticks_port: int = 0  # netmon's F-Ticks syslog listener; the lab's eduroam proxy logs there
+
+    def save(self) -> Path:
+        """Write the lab's description (``lab.json``, mode 0600: it holds the lab's secrets) beside its files, so
+        another process (``python -m netmon.lab serve``) can start the same peers."""
+        doc = dataclasses.asdict(self)
+        doc["root"] = str(self.root)
+        path = self.root / "lab.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    @classmethod
+    def load(cls, root: str | Path) -> Lab:
+        """The lab :func:`netmon.lab.build.build` wrote under ``root``."""
+        doc = json.loads((Path(root) / "lab.json").read_text())
+        doc["root"] = Path(doc["root"])
+        doc["devices"] = [LabDevice(**d) for d in doc["devices"]]
+        return cls(**doc)
 
     @property
     def radius_secret(self) -> str:
