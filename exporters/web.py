@@ -43,7 +43,6 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import bcrypt
 import yaml
-from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from netmon.config import ConfigError
@@ -250,11 +249,11 @@ class _Server(ThreadingWSGIServer):
             log.warning("metrics: %s: %s (at most once a minute per client)", client_address[0], exc or "error")
 
 
-def serve(registry, host: str, port: int, config: WebConfig | None = None):
-    """The exposition of ``registry`` on ``host:port`` from a background thread; returns (server, thread)."""
+def serve(app: Callable, host: str, port: int, config: WebConfig | None = None):
+    """``app`` (the exposition's WSGI app) on ``host:port`` from a background thread; returns (server, thread)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     server_class = type("MetricsServer", (_Server,), {"address_family": family})
-    server = make_server(host, port, guarded(make_wsgi_app(registry), config), server_class, handler_class=_Quiet)
+    server = make_server(host, port, guarded(app, config), server_class, handler_class=_Quiet)
     if config is not None and config.tls:
         # The handshake happens in the request's own thread: a client that never completes one holds no one up.
         server.socket = config.ssl_context().wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)

@@ -19,6 +19,8 @@ Example ``netmon.yml``::
     usage_interval: 3600                 # seconds between rebuilds of today's and yesterday's usage (0: off)
     capacity_peak_clients: 30            # an AP whose peak clients reach this is a capacity hot spot
     shutdown_grace: 10                   # seconds polls in flight may take to finish on SIGTERM
+    interface_metrics: uplinks           # per-port series: full | uplinks | none, or by role and hostname:
+    #   {default: full, switch: uplinks, sw-city-hall: full}   (default: switches uplinks, the rest full)
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -75,6 +77,24 @@ class SnmpSettings:
 # A setting counted in seconds, days or clients: beyond this (68 years of seconds) it is a typo, and it would
 # overflow the scheduler's and SQLite's arithmetic further on instead of being refused here.
 MAX_WHOLE = 2**31 - 1
+
+
+INTERFACE_MODES = ("full", "uplinks", "none")
+
+
+def _interface_metrics(value: object) -> tuple[tuple[str, str], ...]:
+    """``interface_metrics``: one mode for every device, or a mapping of hostname or role (or ``default``) to one."""
+    if isinstance(value, str):
+        value = {"default": value}
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"interface_metrics must be one of {', '.join(INTERFACE_MODES)}, or a mapping of role or "
+                         "hostname to one")  # fmt: skip
+    for key, mode in value.items():
+        if not isinstance(key, str) or mode not in INTERFACE_MODES:
+            modes = ", ".join(INTERFACE_MODES)
+            raise ValueError(f"interface_metrics: {str(key)!r}: {str(mode)!r} is not one of {modes}")
+    value.setdefault("default", "full")
+    return tuple(sorted(value.items()))
 
 
 def _whole(name: str, value: object, low: int = 0, high: int = MAX_WHOLE) -> int:
@@ -170,6 +190,8 @@ class Config:
     usage_interval: int = 3600  # seconds between usage rebuilds of yesterday and today (0: never)
     capacity_peak_clients: int = 30  # peak clients per AP that make it a capacity hot spot in reports
     shutdown_grace: int = 10  # seconds polls in flight may take to finish when netmon is stopped
+    # Per-port series (exporters/prometheus.py): full, uplinks or none, by hostname, then role, then "default".
+    interface_metrics: tuple[tuple[str, str], ...] = (("default", "full"), ("switch", "uplinks"))
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
     web_config: Path | None = None  # TLS and basic auth for /metrics (exporters/web.py), exporter-toolkit format
@@ -203,6 +225,13 @@ class Config:
             return every
         return max(every, device_interval or self.interval)
 
+    def interface_mode(self, hostname: str, role: str) -> str:
+        """``full``: every per-port family on every port. ``uplinks``: state, speed and octets on every port;
+        packets, errors and discards on uplinks and on ports that ever counted an error or a discard.
+        ``none``: no per-port series."""
+        modes = dict(self.interface_metrics)
+        return modes.get(hostname) or modes.get(role) or modes.get("default", "full")
+
     def zone(self):
         """The city's time zone (``timezone``, else the system's)."""
         return local_zone(self.timezone)
@@ -234,6 +263,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients", "shutdown_grace"}
+    known |= {"interface_metrics"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(map(str, unknown))}")  # YAML keys: any type
@@ -297,6 +327,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         ):
             if key in data:
                 cfg = replace(cfg, **{key: _whole(key, data[key])})
+        if "interface_metrics" in data:
+            cfg = replace(cfg, interface_metrics=_interface_metrics(data["interface_metrics"]))
         if "shutdown_grace" in data:
             # Bounded: a service manager kills netmon after its own stop timeout anyway (systemd: 90 s).
             cfg = replace(cfg, shutdown_grace=_whole("shutdown_grace", data["shutdown_grace"], 0, 300))

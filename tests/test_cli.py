@@ -7,10 +7,9 @@ import subprocess
 import time
 import urllib.request
 
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporters.prometheus import registry
+from exporters.prometheus import exposition
 from netmon import config as config_mod
 from netmon import lab as lab_mod
 from netmon.store import Store
@@ -51,9 +50,7 @@ def test_poll_all_and_one(lab, tmp_path):
     r = run_netmon(*common, "db", "events")
     assert r.returncode == 0
     # LLDP saw the fibre ring: one netmon_link_up series per inter-site fibre, with its declared length.
-    families = {
-        f.name: f for f in text_string_to_metric_families(generate_latest(registry(tmp_path / "n.db", False)).decode())
-    }
+    families = {f.name: f for f in text_string_to_metric_families(exposition(tmp_path / "n.db", False))}
     switches = [d.hostname for d in lab.devices if d.role == "switch"]
     links = {(s.labels["a_device"], s.labels["b_device"]): s.value for s in families["netmon_link_up"].samples}
     assert len(links) == len(switches) and set(links.values()) == {1.0}

@@ -10,11 +10,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.observations import CollectorRun, Neighbor, OpticReading
-from exporters.prometheus import registry
+from exporters.prometheus import exposition as render_exposition
 from netmon import lab as lab_mod
 from netmon.config import Config
 from netmon.prometheus_server import PrometheusServer
@@ -88,7 +87,7 @@ def exposition(tmp_path):
     runs = [*OK, CollectorRun("optics", 0.1), CollectorRun("cdp", 0.1), CollectorRun("lldp", 0.2, "timeout")]
     store.record_poll(dev, 120.0, sysinfo(13000), ifs, runs, dropped={"malformed": 1}, optics=optics)
     cfg = Config(interval=30, optics_interval=300, topology_interval=0)
-    return generate_latest(registry(tmp_path / "n.db", process_metrics=False, config=cfg)).decode()
+    return render_exposition(tmp_path / "n.db", process_metrics=False, config=cfg)
 
 
 def test_collector_intervals_follow_the_configuration(exposition):
@@ -117,7 +116,7 @@ def test_a_fibre_uplink_to_a_device_outside_the_inventory_has_a_link_series(tmp_
     ]
 
     def links():
-        text = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+        text = render_exposition(tmp_path / "n.db", process_metrics=False)
         families = {f.name: f for f in text_string_to_metric_families(text)}
         return [(s.labels, s.value) for s in families["netmon_link_up"].samples]
 

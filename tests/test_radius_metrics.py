@@ -6,13 +6,12 @@ import subprocess
 import time
 from collections import Counter
 
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.radius import codec
 from collectors.radius.fticks import FTicksEvent
 from collectors.radius.listener import Batch
-from exporters.prometheus import registry
+from exporters.prometheus import exposition
 from netmon.store import Store
 from netmon.store.radius import SessionSettings
 from tests.conftest import require_tool
@@ -44,7 +43,7 @@ def build(path) -> str:
     events = [FTicksEvent(now, "uni.example", "OK", repeat=3), FTicksEvent(now, "uni.example", "FAIL")]
     store.record_fticks(events, KEY, malformed=2)
     store.close()
-    return generate_latest(registry(path, process_metrics=False, top_realms=3)).decode()
+    return exposition(path, process_metrics=False, top_realms=3)
 
 
 def test_radius_metric_values(tmp_path):

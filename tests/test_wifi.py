@@ -113,10 +113,8 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
     """A real poll of a simulated AireOS controller: APs at their sites, clients counted, nothing personal kept."""
     import asyncio
 
-    from prometheus_client import generate_latest
-
     from collectors.credentials import SnmpV2cCredentials
-    from exporters.prometheus import registry
+    from exporters.prometheus import exposition
     from netmon import lab as lab_mod
     from netmon.config import Config
     from netmon.poller import Poller
@@ -143,7 +141,7 @@ def test_controller_poll_end_to_end_keeps_residents_out_of_db_and_metrics(tmp_pa
     assert aps["ap-library-1"][0] == "library" and aps["ap-arena-1"][0] == "arena"
     edu = [dict(r) for r in store.conn.execute("SELECT realm FROM wifi_sessions WHERE eduroam = 1 ORDER BY realm")]
     assert [r["realm"] for r in edu] == ["city.example", "college.example", "uni.example", "uni.example"]
-    exposition = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+    exposition = exposition(tmp_path / "n.db", process_metrics=False)
     assert 'netmon_wifi_ssid_clients{controller="wlc-aireos",ssid="eduroam"} 4.0' in exposition
     assert "netmon_wifi_radio_channel{" in exposition and 'radio="1"' in exposition
     store.close()
@@ -190,18 +188,15 @@ def test_cli_lists_unassigned_aps(tmp_path):
 
 
 def test_empty_polls_gone_aps_and_shared_names_in_metrics(tmp_path):
-    from prometheus_client import generate_latest
     from prometheus_client.parser import text_string_to_metric_families
 
-    from exporters.prometheus import registry
+    from exporters.prometheus import exposition
 
     store, wlc, site_of, _ = setup(tmp_path)
     poll(store, wlc, site_of, 0, client(ALICE, APS[0].mac))
     twin = AccessPoint("00:11:22:00:00:0a", "ap-library-1", status="up")  # a replacement under the same name
     store.record_wlc(wlc, 60, WlcResult("aireos", "x", (*APS[1:], twin), (), (), ()), P, SETTINGS, site_of)
-    families = {
-        f.name: f for f in text_string_to_metric_families(generate_latest(registry(tmp_path / "n.db", False)).decode())
-    }
+    families = {f.name: f for f in text_string_to_metric_families(exposition(tmp_path / "n.db", False))}
     aps = {s.labels["ap"]: s.value for s in families["netmon_wifi_ap_up"].samples}
     assert aps == {"ap-library-1": 1.0, "ap-library-2": 1.0, "ap-arena-1": 1.0}  # the old ap-library-1 is gone
     clients = [s.value for s in families["netmon_wifi_ssid_clients"].samples]

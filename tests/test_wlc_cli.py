@@ -576,11 +576,10 @@ def test_the_inventory_accepts_an_ssh_only_aireos_controller(tmp_path):
 def test_the_labs_ssh_only_controller_reaches_the_store_through_the_scheduler(tmp_path):
     """The lab's wlc-annex (AireOS, SSH only, no SNMP) as `netmon run` meets it: the inventory the lab writes, the
     scheduler's SSH pool, the store (APs at their sites under their base radio MACs), the exporter."""
-    from prometheus_client import generate_latest
     from prometheus_client.parser import text_string_to_metric_families
 
     import inventory
-    from exporters.prometheus import registry
+    from exporters.prometheus import exposition
     from netmon import secrets as secrets_mod
 
     lab = lab_mod.build(tmp_path / "lab", sites=4, ports=4, legacy=False, v3=False, ssh=False, wlc_9800=False)
@@ -636,7 +635,7 @@ def test_the_labs_ssh_only_controller_reaches_the_store_through_the_scheduler(tm
     radios = store.conn.execute("SELECT count(*) FROM ap_radios").fetchone()[0]
     assert radios == 2 * len(expected)
     store.close()
-    text = generate_latest(registry(tmp_path / "n.db", process_metrics=False)).decode()
+    text = exposition(tmp_path / "n.db", process_metrics=False)
     families = {f.name: f for f in text_string_to_metric_families(text)}
     shown = {(s.labels["controller"], s.labels["site"], s.labels["ap"]) for s in families["netmon_wifi_ap_up"].samples}
     assert shown == {(lab_mod.WLC_ANNEX, a["site"], a["name"]) for a in aps}

@@ -100,6 +100,16 @@ class Database:
         self.conn.close()
 
     @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every read inside sees the same committed state (WAL keeps it while the writer
+        goes on), so a scrape never shows half of a poll."""
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
         self.conn.execute("BEGIN IMMEDIATE")

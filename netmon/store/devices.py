@@ -9,6 +9,8 @@ transaction.
 
 from __future__ import annotations
 
+import sqlite3
+
 from collectors.observations import (
     ADMIN_STATUS,
     OPER_STATUS,
@@ -388,6 +390,22 @@ class DevicesStore(Database):
             sql += " AND i.device_id = ?"
             args = (device_id,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY d.hostname, i.ifindex", args)]
+
+    def interface_metric_rows(self) -> list[tuple]:
+        """What the exporter needs of every present interface, as plain tuples (15,000 at city size, every
+        scrape): hostname, site, name, ifindex, alias, type, admin_status, oper_status, speed_bps, device role,
+        then the eight counter totals in :data:`COUNTERS` order, None where the agent has no such counter."""
+        totals = ", ".join(f"CASE WHEN i.raw_{c} IS NULL THEN NULL ELSE i.total_{c} END" for c in COUNTERS)
+        conn = self.conn
+        conn.row_factory = None  # tuples: a Row per port costs more than the port's twelve lines
+        try:
+            return conn.execute(
+                "SELECT d.hostname, s.name, i.name, i.ifindex, i.alias, i.type, i.admin_status, i.oper_status, "
+                f"i.speed_bps, d.role, {totals} FROM interfaces i JOIN devices d ON d.id = i.device_id "
+                "JOIN sites s ON s.id = d.site_id WHERE i.missing_polls = 0 ORDER BY d.hostname, i.ifindex"
+            ).fetchall()
+        finally:
+            conn.row_factory = sqlite3.Row
 
     def collector_states(self) -> list[dict]:
         return [

@@ -169,6 +169,16 @@ class TopologyStore(Database):
             args = (site,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY s.name, d.hostname, h.position", args)]
 
+    def fibre_link_ports(self) -> list[tuple[str, str]]:
+        """(hostname, port) of both ends of every fibre the inventory declares."""
+        return [
+            (r[0], r[1])
+            for r in self.conn.execute(
+                "SELECT a.hostname, f.a_port FROM fibre_links f JOIN devices a ON a.id = f.a_device_id "
+                "UNION SELECT b.hostname, f.b_port FROM fibre_links f JOIN devices b ON b.id = f.b_device_id"
+            )
+        ]
+
     def optic_states(self) -> list[dict]:
         return [
             dict(r)
