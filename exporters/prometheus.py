@@ -114,15 +114,19 @@ def label_text(names: Iterable[str], values: Iterable) -> str:
 class Family:
     """One metric family rendered straight to text; ``add_metric`` as prometheus-client's families have it."""
 
-    __slots__ = ("help", "kind", "labels", "lines", "name")
+    __slots__ = ("_order", "help", "kind", "labels", "lines", "name")
 
     def __init__(self, name: str, help_: str, labels: Iterable[str] = (), kind: str = "gauge"):
         self.name = f"{name}_total" if kind == "counter" else name
         self.help, self.kind, self.labels = help_, kind, tuple(labels)
         self.lines: list[str] = []
+        # Labels written sorted by name, as prometheus-client writes them: (index in values, 'name="') pairs.
+        self._order = [(i, f'{self.labels[i]}="') for i in sorted(range(len(self.labels)), key=self.labels.__getitem__)]
 
-    def add_metric(self, values: Iterable, value) -> None:
-        self.add_text(label_text(self.labels, values), value)
+    def add_metric(self, values, value) -> None:
+        if len(values) != len(self.labels):
+            raise ValueError(f"{self.name}: {len(values)} label values for {len(self.labels)} labels")
+        self.add_text(",".join(f'{key}{_escape(str(values[i]))}"' for i, key in self._order), value)
 
     def add_text(self, labels: str, value) -> None:
         """A sample whose label text (``a="x",b="y"``, escaped) the caller built once for several families."""
@@ -181,6 +185,9 @@ class StoreCollector:
         # eduroam realms with their own series; the rest are summed as 'other'
         radius = (config.radius if config else None) or RadiusSettings()
         self.top_realms = radius.top_realms if top_realms is None else top_realms
+        self._lock = threading.Lock()
+        self._ports: dict[str, tuple[tuple, tuple[str, ...]]] = {}  # hostname -> (version, blocks)
+        self._counter_prefixes = [f"{name}_total{{" for name, _, _ in INTERFACE_COUNTERS]
 
     def collect(self) -> Iterator[Family]:
         store = Store(self.db_path, readonly=True)
@@ -252,13 +259,6 @@ class StoreCollector:
         yield from (up, uptime, info)
 
     def _interface_metrics(self, store: Store, optics: list[dict]) -> Iterator[Family]:
-        rows = store.interface_metric_rows()
-        # Uplinks: a transceiver, a neighbour (LLDP/CDP), a declared fibre, or a port-channel.
-        uplinks = {(r["hostname"], r["ifname"]) for r in optics}
-        uplinks |= {(link["a_device"], link["a_port"]) for link in store.links()}
-        uplinks |= set(store.fibre_link_ports())
-        # Two interfaces of one device may share a name; keep their series apart.
-        seen = Counter((r[0], r[2]) for r in rows)
         info = GaugeMetricFamily(
             "netmon_interface_info",
             "Interface identity (ifIndex, ifAlias, ifType); always 1.",
@@ -272,40 +272,89 @@ class StoreCollector:
             labels=IF_LABELS,
         )
         counters = [CounterMetricFamily(name, help_, labels=IF_LABELS) for name, _, help_ in INTERFACE_COUNTERS]
-        octets, others = counters[:2], counters[2:]
-        add_info, add_oper, add_admin, add_speed = info.add_text, oper.add_text, admin.add_text, speed.add_text
+        families = [info, oper, admin, speed, *counters]
+        for blocks in self._port_blocks(store, optics):
+            for family, block in zip(families, blocks, strict=True):
+                family.lines.append(block)
+        yield from families
+
+    def _port_blocks(self, store: Store, optics: list[dict] | None) -> list[tuple[str, ...]]:
+        """Each device's interface lines, one text block per family, in hostname order.
+
+        A device's block is rendered once per poll of it and kept (keyed by the poll's time and the inventory
+        generation), so a scrape renders only the devices polled since the last scrape, and the warmer
+        (:meth:`warm`) renders those as their polls land: polls are spread over the interval, so is this work.
+        Always called inside the scrape's snapshot, so every block served matches the rest of the scrape.
+        """
+        generation = store.inventory_generation()
+        versions = store.interface_versions()
+        with self._lock:
+            cache = dict(self._ports)
+        changed = [h for h, v in versions.items() if cache.get(h, (None,))[0] != (generation, v)]
+        if changed:
+            if optics is None:
+                optics = store.optic_states()
+            # Uplinks: a transceiver, a neighbour (LLDP/CDP), a declared fibre, or a port-channel.
+            uplinks = {(r["hostname"], r["ifname"]) for r in optics}
+            uplinks |= set(store.neighbour_ports())
+            uplinks |= set(store.fibre_link_ports())
+            rows: dict[str, list[tuple]] = {h: [] for h in changed}
+            for row in store.interface_metric_rows(changed):
+                rows[row[0]].append(row)
+            for host in changed:
+                cache[host] = ((generation, versions[host]), self._render_ports(rows[host], uplinks))
+            with self._lock:
+                self._ports = {h: cache[h] for h in versions}  # devices gone from the inventory are forgotten
+        return [cache[h][1] for h in sorted(versions)]
+
+    def warm(self) -> None:
+        """Render the blocks of devices polled since the last scrape or warm-up (``MetricsApp`` calls this every
+        second or two), so the scrape itself mostly joins text."""
+        store = Store(self.db_path, readonly=True)
+        try:
+            with store.snapshot():
+                self._port_blocks(store, None)
+        finally:
+            store.close()
+
+    def _render_ports(self, rows: list[tuple], uplinks: set[tuple[str, str]]) -> tuple[str, ...]:
+        """One device's ports as 12 text blocks: info, oper, admin, speed, then the counters' families."""
+        out: list[list[str]] = [[] for _ in range(4 + len(INTERFACE_COUNTERS))]
+        if not rows:
+            return tuple("" for _ in out)
+        info_lines, oper_lines, admin_lines, speed_lines = out[:4]
+        octets = list(zip(self._counter_prefixes[:2], out[4:6], strict=True))
+        others = list(zip(self._counter_prefixes[2:], out[6:], strict=True))
         mode_of = self.config.interface_mode if self.config else (lambda hostname, role: "full")
-        modes: dict[str, str] = {}
-        for host, site, name, ifindex, alias, type_, admin_st, oper_st, speed_bps, role, *values in rows:
-            mode = modes.get(host)
-            if mode is None:
-                mode = modes[host] = mode_of(host, role)
-            if mode == "none":
-                continue
-            ifname = name if seen[(host, name)] == 1 else f"{name}#{ifindex}"
-            host_e, ifname_e, site_e = _escape(host), _escape(ifname), _escape(site)
-            labels = f'device="{host_e}",ifname="{ifname_e}",site="{site_e}"'  # sorted by name
-            add_info(
-                f'device="{host_e}",ifalias="{_escape(alias)}",ifindex="{ifindex}",ifname="{ifname_e}",'
-                f'iftype="{type_}",site="{site_e}"',
-                1.0,
+        host, role = rows[0][0], rows[0][9]
+        mode = mode_of(host, role)
+        if mode == "none":
+            return tuple("" for _ in out)
+        # Two interfaces of one device may share a name; keep their series apart.
+        seen = Counter(r[2] for r in rows)
+        host_e = _escape(host)
+        for _host, site, name, ifindex, alias, type_, admin_st, oper_st, speed_bps, _role, *values in rows:
+            ifname_e, site_e = _escape(name if seen[name] == 1 else f"{name}#{ifindex}"), _escape(site)
+            labels = f'device="{host_e}",ifname="{ifname_e}",site="{site_e}"}} '  # sorted by name
+            info_lines.append(
+                f'netmon_interface_info{{device="{host_e}",ifalias="{_escape(alias)}",ifindex="{ifindex}",'
+                f'ifname="{ifname_e}",iftype="{type_}",site="{site_e}"}} 1.0\n'
             )
-            add_oper(labels, 1.0 if oper_st == 1 else 0.0)
-            add_admin(labels, 1.0 if admin_st == 1 else 0.0)
+            oper_lines.append(f"netmon_interface_oper_up{{{labels}{'1.0' if oper_st == 1 else '0.0'}\n")
+            admin_lines.append(f"netmon_interface_admin_up{{{labels}{'1.0' if admin_st == 1 else '0.0'}\n")
             if speed_bps is not None:
-                add_speed(labels, speed_bps / 8)
-            for family, value in zip(octets, values[:2], strict=True):
+                speed_lines.append(f"netmon_interface_speed_bytes{{{labels}{_number(speed_bps / 8)}\n")
+            for (prefix, lines), value in zip(octets, values[:2], strict=True):
                 if value is not None:
-                    family.add_text(labels, value)
+                    lines.append(f"{prefix}{labels}{value}\n")
             rest = values[2:]
             # "uplinks": packets, errors and discards only where they say something: on uplinks, and on any
             # port that ever counted an error or a discard (then all six, so the error ratio has its packets).
             if mode == "full" or (host, name) in uplinks or type_ == LAG or any(rest[2:]):
-                for family, value in zip(others, rest, strict=True):
+                for (prefix, lines), value in zip(others, rest, strict=True):
                     if value is not None:
-                        family.add_text(labels, value)
-        yield from (info, oper, admin, speed)
-        yield from counters
+                        lines.append(f"{prefix}{labels}{value}\n")
+        return tuple("".join(lines) for lines in out)
 
     def _optic_metrics(self, store: Store, optics: list[dict]) -> Iterator[Family]:
         labels = ["device", "site", "ifname", "lane"]
@@ -584,7 +633,24 @@ class MetricsApp:
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
+WARM_EVERY = 2.0  # seconds between the warmer's looks at which devices were polled
+
+
+def _warm(collector: StoreCollector, stop: threading.Event) -> None:
+    while not stop.wait(WARM_EVERY):
+        try:
+            collector.warm()
+        except Exception:  # noqa: S112 - a missing or busy database now is the scrape's to report
+            continue
+
+
 def serve(db_path: str | Path, host: str, port: int, config: Config | None = None, web: WebConfig | None = None):
     """Serve ``/metrics`` (and ``/-/healthy``) from a background thread, with ``web``'s TLS and basic auth when
-    given; returns (server, thread)."""
-    return web_serve(MetricsApp(StoreCollector(db_path, config)), host, port, web)
+    given; returns (server, thread). A second thread renders each device's interface lines soon after its poll
+    is stored (``StoreCollector.warm``); it stops with the server."""
+    collector = StoreCollector(db_path, config)
+    server, thread = web_serve(MetricsApp(collector), host, port, web)
+    stop = threading.Event()
+    server.on_shutdown.append(stop.set)
+    threading.Thread(target=_warm, args=(collector, stop), name="netmon-metrics-warm", daemon=True).start()
+    return server, thread

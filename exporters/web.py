@@ -225,7 +225,13 @@ class _Server(ThreadingWSGIServer):
     def __init__(self, *args, **kwargs) -> None:
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.logged = LogLimiter()
+        self.on_shutdown: list[Callable[[], None]] = []  # what else stops with the server (the exporter's warmer)
         super().__init__(*args, **kwargs)
+
+    def shutdown(self) -> None:
+        for stop in self.on_shutdown:
+            stop()
+        super().shutdown()
 
     def process_request(self, request, client_address) -> None:
         if not self.slots.acquire(blocking=False):

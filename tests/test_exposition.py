@@ -143,3 +143,24 @@ def test_gzip_is_served_when_asked_and_is_the_same_text(switch):
         assert "netmon_device_up" in store_part
     finally:
         server.shutdown()
+
+
+def test_a_devices_port_lines_are_rendered_again_after_each_poll_and_only_then(switch):
+    from netmon.store import Store
+
+    collector = StoreCollector(switch, Config())
+    first = collector.text()
+    assert collector.text() == first  # nothing polled in between: the kept lines, the same text
+    kept = dict(collector._ports)
+    store = Store(switch)
+    dev = store.devices()[0]
+    store.record_poll(
+        dev, 120.0, sysinfo(13000), [iface(1, octets=800), iface(2, errors=7), iface(3, name="Te1/1/1")], OK
+    )
+    store.close()
+    after = collector.text()
+    assert collector._ports["sw1"][0] != kept["sw1"][0]  # a new poll: a new version
+    rx = {s.labels["ifname"]: s.value for f in text_string_to_metric_families(after) for s in f.samples
+          if s.name == "netmon_interface_receive_bytes_total"}  # fmt: skip
+    assert rx["Gi1/0/1"] == 800  # 500 -> 800 counted
+    assert "Te1/1/1" in rx and "Gi1/0/3" not in rx  # Te1/1/1 kept its name

@@ -391,18 +391,32 @@ class DevicesStore(Database):
             args = (device_id,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY d.hostname, i.ifindex", args)]
 
-    def interface_metric_rows(self) -> list[tuple]:
+    def interface_versions(self) -> dict[str, float | None]:
+        """Hostname -> the time of its last poll (None: never): a device's interfaces change only when it is
+        polled, so the exporter keeps its rendered lines until this moves."""
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                "SELECT d.hostname, st.last_poll FROM devices d LEFT JOIN device_state st ON st.device_id = d.id"
+            )
+        }
+
+    def interface_metric_rows(self, hostnames: list[str] | None = None) -> list[tuple]:
         """What the exporter needs of every present interface, as plain tuples (15,000 at city size, every
         scrape): hostname, site, name, ifindex, alias, type, admin_status, oper_status, speed_bps, device role,
         then the eight counter totals in :data:`COUNTERS` order, None where the agent has no such counter."""
         totals = ", ".join(f"CASE WHEN i.raw_{c} IS NULL THEN NULL ELSE i.total_{c} END" for c in COUNTERS)
+        where, args = "", ()
+        if hostnames is not None:
+            where, args = f" AND d.hostname IN ({marks(hostnames)})", tuple(hostnames)
         conn = self.conn
         conn.row_factory = None  # tuples: a Row per port costs more than the port's twelve lines
         try:
             return conn.execute(
                 "SELECT d.hostname, s.name, i.name, i.ifindex, i.alias, i.type, i.admin_status, i.oper_status, "
                 f"i.speed_bps, d.role, {totals} FROM interfaces i JOIN devices d ON d.id = i.device_id "
-                "JOIN sites s ON s.id = d.site_id WHERE i.missing_polls = 0 ORDER BY d.hostname, i.ifindex"
+                f"JOIN sites s ON s.id = d.site_id WHERE i.missing_polls = 0{where} ORDER BY d.hostname, i.ifindex",
+                args,
             ).fetchall()
         finally:
             conn.row_factory = sqlite3.Row

@@ -169,6 +169,15 @@ class TopologyStore(Database):
             args = (site,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY s.name, d.hostname, h.position", args)]
 
+    def neighbour_ports(self) -> list[tuple[str, str]]:
+        """(hostname, port) of every local port with an LLDP/CDP neighbour."""
+        return [
+            (r[0], r[1])
+            for r in self.conn.execute(
+                "SELECT DISTINCT a.hostname, l.a_port FROM links l JOIN devices a ON a.id = l.a_device_id"
+            )
+        ]
+
     def fibre_link_ports(self) -> list[tuple[str, str]]:
         """(hostname, port) of both ends of every fibre the inventory declares."""
         return [
