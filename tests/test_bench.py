@@ -1,5 +1,6 @@
 """Smoke tests of the benchmarks: bench/poll.py (four pollers, one agent), bench/wlc.py (one big controller),
-bench/report.py (a few days of synthetic usage) and bench/radius.py (accounting packets against a bare loop)."""
+bench/report.py (a few days of synthetic usage), bench/radius.py (accounting packets against a bare loop) and
+bench/city.py (a small city for one cycle)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,22 @@ import pytest
 from tests.conftest import ROOT, require_tool
 
 pytestmark = pytest.mark.integration
+
+
+def test_bench_city_smoke():
+    require_tool("prometheus-snmp-exporter")
+    cmd = [sys.executable, str(ROOT / "bench" / "city.py"), "--sites", "3", "--ports", "8", "--aps-per-site", "2",
+           "--people", "60", "--cycles", "1", "--interval", "5", "--json"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    r = json.loads(proc.stdout)
+    n = r["netmon"]
+    assert r["config"]["sites"] == 3 and r["config"]["aps"] > 0
+    assert n["cpu_s_per_cycle"] > 0 and n["rss_mb"] > 0 and n["scrape_series"] > 100
+    assert n["gzip_served"] and n["gzip_bytes"] < n["scrape_bytes"]
+    assert n["collector_errors"] == {} and n["deadline_misses"] == 0
+    assert r["snmp_exporter"]["varbinds_per_cycle"] > 0 and r["snmp_exporter"]["errors"] == 0
+    assert r["ratio_cpu_per_cycle"] > 0
 
 
 def test_bench_poll_smoke():
