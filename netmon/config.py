@@ -19,6 +19,7 @@ Example ``netmon.yml``::
     usage_interval: 3600                 # seconds between rebuilds of today's and yesterday's usage (0: off)
     capacity_peak_clients: 30            # an AP whose peak clients reach this is a capacity hot spot
     shutdown_grace: 10                   # seconds polls in flight may take to finish on SIGTERM
+    shard: 0/4                           # optional: poll only shard 0 of 4 (docs/scaling.md); own db and listen
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -48,6 +49,7 @@ import yaml
 from collectors.registry import schedule_of
 from inventory.ap_sites import rule_problem
 from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.shard import Shard, parse_shard
 from netmon.usage.days import local_zone
 
 
@@ -173,6 +175,7 @@ class Config:
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
     web_config: Path | None = None  # TLS and basic auth for /metrics (exporters/web.py), exporter-toolkit format
+    shard: Shard | None = None  # poll only the devices of this shard (netmon.shard); None: every device
     source: Path | None = None  # the file it was read from, for messages about it
 
     @property
@@ -234,6 +237,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known |= {"optics_interval", "hardware_interval", "topology_interval", "cli_interval", "cli_workers"}
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients", "shutdown_grace"}
+    known |= {"shard"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(map(str, unknown))}")  # YAML keys: any type
@@ -302,6 +306,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, shutdown_grace=_whole("shutdown_grace", data["shutdown_grace"], 0, 300))
         if data.get("timezone"):
             cfg = replace(cfg, timezone=str(data["timezone"]))
+        if data.get("shard") is not None:
+            cfg = replace(cfg, shard=parse_shard(data["shard"]))
         cfg.zone()
         cfg.listen_host_port  # noqa: B018 - validates the listen address
     except (TypeError, ValueError) as exc:
@@ -310,4 +316,11 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         raise ConfigError("interval must be >= 1 s and concurrency >= 1")
     if cfg.retention_days < 1 or cfg.capacity_peak_clients < 1 or cfg.usage_interval < 0:
         raise ConfigError("retention_days and capacity_peak_clients must be >= 1, usage_interval >= 0")
+    if cfg.radius is not None and cfg.shard is not None and cfg.shard.index != 0:
+        # One listener per city: the NAS sends accounting to one address, and two shards storing the same
+        # sessions would count every eduroam user twice in the reports.
+        raise ConfigError(
+            f"{path or 'configuration'}: radius: only shard 0/{cfg.shard.count} runs the accounting listener "
+            f"(this is shard {cfg.shard}): move 'radius:' to shard 0's configuration"
+        )
     return cfg

@@ -36,9 +36,9 @@ class Shard:
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_SHARDS:
-            raise ValueError(f"shard {self}: the number of shards must be in 1..{MAX_SHARDS}")
+            raise ValueError(f"{self}: the number of shards must be in 1..{MAX_SHARDS}")
         if not 0 <= self.index < self.count:
-            raise ValueError(f"shard {self}: the shard must be in 0..{self.count - 1}")
+            raise ValueError(f"{self}: the shard must be in 0..{self.count - 1} (K < N)")
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -57,7 +57,7 @@ def parse_shard(text: object) -> Shard:
     try:
         return Shard(int(index), int(count))
     except ValueError as exc:
-        raise ValueError(f"shard: {exc}") from None
+        raise ValueError(f"shard: {exc}") from None  # "shard: 2/2: the shard must be in 0..1 (K < N)"
 
 
 class _Named(Protocol):
