@@ -32,6 +32,7 @@ from netmon.config import Config, ConfigError, host_port
 from netmon.poller import Poller
 from netmon.scheduler import Scheduler
 from netmon.secrets import Secrets
+from netmon.shard import in_shard
 from netmon.store import DeviceRow, Store
 from netmon.store.radius import SessionSettings
 
@@ -52,16 +53,25 @@ def prepare(cfg: Config, secrets: Secrets) -> inventory.Inventory | None:
 
 
 def open_store(cfg: Config, secrets: Secrets, inv: inventory.Inventory | None = None) -> tuple[Store, list[DeviceRow]]:
-    """The store, with the inventory imported (all or nothing), and the devices to poll."""
+    """The store, with the inventory imported (all or nothing), and the devices to poll: those of ``cfg.shard``.
+
+    The whole inventory is imported even into a shard's database: sites and links name devices of other
+    shards, and the next import (or another shard count) needs no other file."""
     if inv is None:
         inv = prepare(cfg, secrets)
     store = Store(cfg.db)
     try:
         if inv is not None:
             store.import_inventory(inv)
-        devices = store.devices()
-        if not devices and cfg.radius is None:
+        every = store.devices()
+        devices = in_shard(every, cfg.shard)
+        if not every and cfg.radius is None:
             raise ConfigError(f"no devices in {cfg.db}: run `netmon inventory import FILE`, or `netmon demo`")
+        if not devices and cfg.radius is None:
+            raise ConfigError(
+                f"{cfg.source or 'configuration'}: shard {cfg.shard} holds none of the {len(every)} devices in "
+                f"{cfg.db}: fewer shards, or this one is not needed"
+            )
         check_site_rules(cfg, store)
     except BaseException:
         store.close()
@@ -152,6 +162,10 @@ def _reach(host: str) -> str:
         return ""
 
 
+def _of_shard(cfg: Config) -> str:
+    return "" if cfg.shard is None else f" (shard {cfg.shard})"
+
+
 def _unreachable_nas(cfg: Config, secrets: Secrets) -> list[str]:
     """Declared RADIUS clients that a loopback-only listener cannot hear (the default since listeners bind loopback
     unless told otherwise): said at start, so accounting lost after an upgrade does not go unnoticed."""
@@ -225,7 +239,7 @@ def run(cfg: Config, duration: float | None = None, banner: str = "") -> int:
     scheme = "https" if web is not None and web.tls else "http"
     auth = ", basic auth" if web is not None and web.users else ""
     print(
-        f"{banner}netmon {__version__}: {len(devices)} devices, every {cfg.interval} s; "
+        f"{banner}netmon {__version__}: {len(devices)} devices{_of_shard(cfg)}, every {cfg.interval} s; "
         f"metrics at {scheme}://{host}:{port}/metrics{_reach(host)}{auth}",
         file=sys.stderr,
         flush=True,

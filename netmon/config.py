@@ -21,6 +21,7 @@ Example ``netmon.yml``::
     shutdown_grace: 10                   # seconds polls in flight may take to finish on SIGTERM
     interface_metrics: uplinks           # per-port series: full | uplinks | none, or by role and hostname:
     #   {default: full, switch: uplinks, sw-city-hall: full}   (default: switches uplinks, the rest full)
+    shard: 0/4                           # optional: poll only shard 0 of 4 (docs/scaling.md); own db and listen
     snmp:
       timeout: 2.0                       # per request, seconds
       retries: 1
@@ -50,6 +51,7 @@ import yaml
 from collectors.registry import schedule_of
 from inventory.ap_sites import rule_problem
 from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.shard import Shard, parse_shard
 from netmon.usage.days import local_zone
 
 
@@ -195,6 +197,7 @@ class Config:
     snmp: SnmpSettings = field(default_factory=SnmpSettings)
     radius: RadiusSettings | None = None  # None: no accounting listener
     web_config: Path | None = None  # TLS and basic auth for /metrics (exporters/web.py), exporter-toolkit format
+    shard: Shard | None = None  # poll only the devices of this shard (netmon.shard); None: every device
     source: Path | None = None  # the file it was read from, for messages about it
 
     @property
@@ -264,6 +267,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     known |= {"eduroam_ssids", "wifi_grace", "ap_site_rules", "radius"}
     known |= {"timezone", "retention_days", "usage_interval", "capacity_peak_clients", "shutdown_grace"}
     known |= {"interface_metrics"}
+    known |= {"shard"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown settings {sorted(map(str, unknown))}")  # YAML keys: any type
@@ -334,6 +338,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
             cfg = replace(cfg, shutdown_grace=_whole("shutdown_grace", data["shutdown_grace"], 0, 300))
         if data.get("timezone"):
             cfg = replace(cfg, timezone=str(data["timezone"]))
+        if data.get("shard") is not None:
+            cfg = replace(cfg, shard=parse_shard(data["shard"]))
         cfg.zone()
         cfg.listen_host_port  # noqa: B018 - validates the listen address
     except (TypeError, ValueError) as exc:
@@ -342,4 +348,11 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
         raise ConfigError("interval must be >= 1 s and concurrency >= 1")
     if cfg.retention_days < 1 or cfg.capacity_peak_clients < 1 or cfg.usage_interval < 0:
         raise ConfigError("retention_days and capacity_peak_clients must be >= 1, usage_interval >= 0")
+    if cfg.radius is not None and cfg.shard is not None and cfg.shard.index != 0:
+        # One listener per city: the NAS sends accounting to one address, and two shards storing the same
+        # sessions would count every eduroam user twice in the reports.
+        raise ConfigError(
+            f"{path or 'configuration'}: radius: only shard 0/{cfg.shard.count} runs the accounting listener "
+            f"(this is shard {cfg.shard}): move 'radius:' to shard 0's configuration"
+        )
     return cfg

@@ -43,6 +43,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from netmon.config import Config
 from netmon.poller import CLI, POLL, DevicePoll, Job, Poller
 from netmon.recorder import Recorder
+from netmon.shard import in_shard
 from netmon.store import DeviceRow, Store
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,11 @@ class Scheduler:
         )
 
     def sync(self, devices: list[DeviceRow]) -> None:
-        """Make the jobs match ``devices``: add new, drop gone, reschedule changed."""
-        wanted = {d.hostname: d for d in devices}
+        """Make the jobs match ``devices``: add new, drop gone, reschedule changed.
+
+        Only the devices of the configured shard: every inventory import brings the whole city into each
+        shard's database, and the re-sync after one must not start polling the other shards' devices."""
+        wanted = {d.hostname: d for d in in_shard(devices, self.config.shard)}
         for hostname in set(self.devices) - set(wanted):
             for job in (POLL, CLI):
                 if self.scheduler.get_job(f"{job.name}:{hostname}"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netmon import config as config_mod
+from netmon.shard import Shard
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,45 @@ def test_sane_settings_load_as_numbers(tmp_path):
     cfg = config_mod.load(path, environ={})
     assert (cfg.interval, cfg.snmp.timeout, cfg.snmp.retries, cfg.snmp.max_repetitions) == (60, 1.0, 0, 50)
     assert cfg.radius.top_realms == 0
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("shard: 2/2\n", "shard: 2/2: the shard must be in 0..1 (K < N)"),
+        ("shard: 0/0\n", "shard: 0/0: the number of shards must be in 1..1024"),
+        ("shard: 0/1025\n", "shard: 0/1025: the number of shards must be in 1..1024"),
+        ("shard: 1\n", "shard: 1 is not of the form K/N (e.g. 0/4)"),
+        ("shard: half\n", "shard: 'half' is not of the form K/N (e.g. 0/4)"),
+        ("shard: -1/4\n", "shard: '-1/4' is not of the form K/N (e.g. 0/4)"),
+    ],
+)
+def test_a_bad_shard_is_refused_naming_the_file(tmp_path, text, why):
+    path = tmp_path / "netmon.yml"
+    path.write_text(text)
+    with pytest.raises(config_mod.ConfigError) as err:
+        config_mod.load(path, environ={})
+    assert str(err.value) == f"{path}: {why}"
+
+
+def test_a_shard_from_the_file_or_the_flag(tmp_path):
+    path = tmp_path / "netmon.yml"
+    path.write_text("shard: 1/4\n")
+    assert config_mod.load(path, environ={}).shard == Shard(1, 4)
+    assert config_mod.load(path, environ={}, shard="3/8").shard == Shard(3, 8)  # --shard wins
+    assert config_mod.load(None, environ={}).shard is None
+    with pytest.raises(config_mod.ConfigError, match=r"^configuration: shard: 4/4: the shard must be in 0\.\.3"):
+        config_mod.load(None, environ={}, shard="4/4")
+
+
+def test_only_shard_0_runs_the_accounting_listener(tmp_path):
+    path = tmp_path / "netmon.yml"
+    path.write_text("shard: 0/2\nradius: {}\n")
+    assert config_mod.load(path, environ={}).radius is not None
+    path.write_text("shard: 1/2\nradius: {}\n")
+    with pytest.raises(config_mod.ConfigError) as err:
+        config_mod.load(path, environ={})
+    assert str(err.value) == (
+        f"{path}: radius: only shard 0/2 runs the accounting listener (this is shard 1/2): "
+        "move 'radius:' to shard 0's configuration"
+    )

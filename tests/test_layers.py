@@ -31,7 +31,7 @@ ROOMS = {
     "leaf": ("netmon.privacy", "netmon.process", "netmon.errors", "netmon.files", "netmon.limits"),
     "inventory": ("inventory",),
     "collectors": ("collectors",),
-    "maths": ("netmon.counters", "netmon.usage"),
+    "maths": ("netmon.counters", "netmon.usage", "netmon.shard"),
     "config": ("netmon.config", "netmon.secrets"),
     "scheduler": ("netmon.poller", "netmon.recorder", "netmon.scheduler", "netmon.discover"),
     "store": ("netmon.store",),
