@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -111,10 +112,18 @@ def test_config_file_env_and_flags(tmp_path):
     assert config_mod.load(cfg_file, environ={}, interval=10).interval == 10
 
 
+def _cmdline(proc_dir: Path) -> list[bytes]:
+    try:
+        return (proc_dir / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
 def test_demo_runs_and_serves_metrics(tmp_path):
     port = lab_mod.free_tcp_port()
     proc = subprocess.Popen(
         [str(VENV_BIN / "netmon"), "demo", "--dir", str(tmp_path / "lab"), "--sites", "3", "--interval", "5",
+         "--aps-per-site", "5", "--people", "400",
          "--listen", f"127.0.0.1:{port}", "--duration", "30", "--prometheus", "off"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -132,6 +141,13 @@ def test_demo_runs_and_serves_metrics(tmp_path):
                 pass
         assert want in body
         assert annex in body  # the SSH-only controller's APs, read over its CLI
+        # The simulators serve from a process of their own, not netmon's.
+        lab_dir = str((tmp_path / "lab").resolve()).encode()
+        servers = [
+            p for p in Path("/proc").glob("[0-9]*") if _cmdline(p)[1:5] == [b"-m", b"netmon.lab", b"serve", lab_dir]
+        ]
+        assert len(servers) == 1 and int(servers[0].name) != proc.pid
+        assert f"PPid:\t{proc.pid}\n" in (servers[0] / "status").read_text()  # the demo's child
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
@@ -139,7 +155,9 @@ def test_demo_runs_and_serves_metrics(tmp_path):
     assert f"metrics at http://127.0.0.1:{port}/metrics" in out
     lab = [line for line in out.splitlines() if line.startswith("lab: Wi-Fi controller")]
     assert [line.split()[3] for line in lab] == ["wlc-city", "wlc-9800", "wlc-annex"]
-    assert "(CLI only, no SNMP): 30 APs" in lab[2] and "ssh://127.0.0.1:" in lab[2]
+    # --aps-per-site 5: 5 at each of 3 sites on wlc-city, 5 at one of them on wlc-9800, 5 per annex (at most 10)
+    assert ": 15 APs" in lab[0] and ": 5 APs" in lab[1]
+    assert "(CLI only, no SNMP): 15 APs" in lab[2] and "ssh://127.0.0.1:" in lab[2]
     assert (tmp_path / "lab" / "secrets.yml").stat().st_mode & 0o077 == 0
     # The SNMPv3 keys the lab uses reach neither the database, nor the logs, nor /metrics.
     stored = b"".join(p.read_bytes() for p in (tmp_path / "lab").glob("netmon.db*"))
