@@ -164,4 +164,14 @@ def marks(values) -> str:
 
 
 def statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The script's statements. Split at each ``;`` that ends one: a trigger's body has semicolons of its own."""
+    out, pending = [], ""
+    for piece in script.split(";"):
+        pending = f"{pending};{piece}" if pending else piece
+        if sqlite3.complete_statement(pending + ";"):
+            if pending.strip():
+                out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return out

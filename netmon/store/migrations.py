@@ -378,4 +378,62 @@ CREATE TABLE usage_ap_daily (
     """
 ALTER TABLE fticks_events ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
 """,
+    # 8: Wi-Fi client counts written when they change, not at every poll (docs/scaling.md). One row per controller
+    # poll (wifi_polls); a count (wifi_counts) holds from its poll until the next row of the same controller, AP
+    # and SSID (0: gone); a ``full`` poll lists every non-zero count, so a reader starts from the last one.
+    # Strings by id (names). wifi_current: each controller's counts at its latest poll. ``wifi_samples`` stays
+    # as a view of the rows written, and an insert into it is one count at that poll.
+    """
+CREATE TABLE names (
+    id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL UNIQUE
+);
+CREATE TABLE wifi_polls (
+    id INTEGER PRIMARY KEY,
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ts REAL NOT NULL,
+    full INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX wifi_polls_controller ON wifi_polls(controller_id, ts);
+CREATE INDEX wifi_polls_ts ON wifi_polls(ts);
+CREATE TABLE wifi_counts (
+    poll_id INTEGER NOT NULL REFERENCES wifi_polls(id) ON DELETE CASCADE,
+    ap_id INTEGER NOT NULL REFERENCES names(id),
+    ssid_id INTEGER NOT NULL REFERENCES names(id),
+    clients INTEGER NOT NULL,
+    PRIMARY KEY (poll_id, ap_id, ssid_id)
+) WITHOUT ROWID;
+CREATE TABLE wifi_current (
+    controller_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    ap_id INTEGER NOT NULL REFERENCES names(id),
+    ssid_id INTEGER NOT NULL REFERENCES names(id),
+    clients INTEGER NOT NULL,
+    PRIMARY KEY (controller_id, ap_id, ssid_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO names (value) SELECT ap_mac FROM wifi_samples UNION SELECT ssid FROM wifi_samples;
+INSERT INTO wifi_polls (controller_id, ts, full)
+    SELECT controller_id, ts, 1 FROM wifi_samples GROUP BY controller_id, ts ORDER BY ts, controller_id;
+INSERT INTO wifi_counts (poll_id, ap_id, ssid_id, clients)
+    SELECT p.id, a.id, s.id, sum(w.clients) FROM wifi_samples w
+    JOIN wifi_polls p ON p.controller_id = w.controller_id AND p.ts = w.ts
+    JOIN names a ON a.value = w.ap_mac JOIN names s ON s.value = w.ssid
+    WHERE w.clients != 0 GROUP BY p.id, a.id, s.id;
+INSERT INTO wifi_current (controller_id, ap_id, ssid_id, clients)
+    SELECT p.controller_id, c.ap_id, c.ssid_id, c.clients FROM wifi_counts c JOIN wifi_polls p ON p.id = c.poll_id
+    WHERE p.ts = (SELECT max(ts) FROM wifi_polls x WHERE x.controller_id = p.controller_id);
+DROP TABLE wifi_samples;
+CREATE VIEW wifi_samples AS
+    SELECT p.ts, p.controller_id, a.value AS ap_mac, s.value AS ssid, c.clients
+    FROM wifi_counts c JOIN wifi_polls p ON p.id = c.poll_id
+    JOIN names a ON a.id = c.ap_id JOIN names s ON s.id = c.ssid_id;
+CREATE TRIGGER wifi_samples_insert INSTEAD OF INSERT ON wifi_samples BEGIN
+    INSERT OR IGNORE INTO names (value) VALUES (NEW.ap_mac), (NEW.ssid);
+    INSERT INTO wifi_polls (controller_id, ts) SELECT NEW.controller_id, NEW.ts
+        WHERE NOT EXISTS (SELECT 1 FROM wifi_polls WHERE controller_id = NEW.controller_id AND ts = NEW.ts);
+    INSERT INTO wifi_counts (poll_id, ap_id, ssid_id, clients) VALUES (
+        (SELECT min(id) FROM wifi_polls WHERE controller_id = NEW.controller_id AND ts = NEW.ts),
+        (SELECT id FROM names WHERE value = NEW.ap_mac), (SELECT id FROM names WHERE value = NEW.ssid), NEW.clients)
+        ON CONFLICT (poll_id, ap_id, ssid_id) DO UPDATE SET clients = clients + excluded.clients;
+END;
+""",
 ]

@@ -5,7 +5,8 @@ running it again gives the same rows. Days whose raw sessions were pruned
 are final and never rebuilt. The maths is :mod:`netmon.usage` (pure); this
 module reads the sessions it needs and writes what it computes.
 
-Retention: raw Wi-Fi sessions and samples go after N days; the daily aggregates stay.
+Retention: raw Wi-Fi sessions and samples go after N days; the daily aggregates stay. The first poll kept
+of each controller becomes a full one (:func:`netmon.store.wifi.prune_counts`): the counts it held stay readable.
 
 Raw sessions name residents (by pseudonym) and grow by millions a year;
 planners need only the aggregates. Pruning works on whole local days: the
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from netmon.store.db import Database, marks, table_exists
+from netmon.store.wifi import poll_counts, prune_counts
 from netmon.usage import Row, Slots, arrays, day_window, days, local_day, reach, runs
 from netmon.usage.definition import DayRows
 
@@ -102,13 +104,17 @@ def fetch(conn, lo: float, hi: float, lookback: float, has_radius: bool) -> list
 
 
 def _sample_peaks(conn, lo: float, hi: float) -> dict[str, tuple[int, float]]:
-    """Per AP, the most clients the controller counted at one poll (all SSIDs), and when."""
+    """Per AP, the most clients the controller counted at one poll (all SSIDs), and when (the first such poll).
+
+    Every poll counts with what it held, changed or not: polls at the same instant (two controllers listing the
+    AP) add up, as their rows did when every poll wrote every count."""
+    totals: dict[tuple[str, float], int] = {}
+    for poll in poll_counts(conn, lo, hi):
+        for (mac, _ssid), n in poll.counts.items():
+            if mac:
+                totals[(mac, poll.ts)] = totals.get((mac, poll.ts), 0) + n
     out: dict[str, tuple[int, float]] = {}
-    for mac, ts, n in conn.execute(
-        "SELECT ap_mac, ts, sum(clients) FROM wifi_samples WHERE ts >= ? AND ts < ? AND ap_mac != '' "
-        "GROUP BY ap_mac, ts",
-        (lo, hi),
-    ):
+    for (mac, ts), n in sorted(totals.items()):
         if mac not in out or n > out[mac][0]:
             out[mac] = (int(n), ts)
     return out
@@ -296,7 +302,7 @@ class UsageStore(Database):
             return True
         if table_exists(conn, "radius_sessions"):
             return bool(conn.execute("SELECT 1 FROM radius_sessions WHERE start < ? LIMIT 1", (hi,)).fetchone())
-        return bool(conn.execute("SELECT 1 FROM wifi_samples WHERE ts >= ? AND ts < ? LIMIT 1", (lo, hi)).fetchone())
+        return bool(conn.execute("SELECT 1 FROM wifi_polls WHERE ts >= ? AND ts < ? LIMIT 1", (lo, hi)).fetchone())
 
     def apply_retention(
         self, keep_days: int, tz: ZoneInfo, now: float | None = None, dry_run: bool = False
@@ -312,8 +318,8 @@ class UsageStore(Database):
         queries = {
             "wifi_sessions": ("SELECT min(start), count(*) FROM wifi_sessions WHERE end IS NOT NULL AND end < ?",
                               "DELETE FROM wifi_sessions WHERE end IS NOT NULL AND end < ?"),
-            "wifi_samples": ("SELECT min(ts), count(*) FROM wifi_samples WHERE ts < ?",
-                             "DELETE FROM wifi_samples WHERE ts < ?"),
+            "wifi_samples": ("SELECT (SELECT min(ts) FROM wifi_polls WHERE ts < ?1), (SELECT count(*) FROM "
+                             "wifi_counts c JOIN wifi_polls p ON p.id = c.poll_id WHERE p.ts < ?1)", prune_counts),
         }  # fmt: skip
         if table_exists(conn, "radius_sessions"):
             queries["radius_sessions"] = (
@@ -349,7 +355,10 @@ class UsageStore(Database):
             self.rebuild_usage(first, last, tz, now=now)
         with self.transaction() as c:
             for table, (_, delete_sql) in queries.items():
-                result.deleted[table] = c.execute(delete_sql, (cutoff,)).rowcount
+                if callable(delete_sql):
+                    result.deleted[table] = delete_sql(c, cutoff)
+                else:
+                    result.deleted[table] = c.execute(delete_sql, (cutoff,)).rowcount
             c.execute("UPDATE usage_days SET pruned = 1 WHERE day < ?", (cutoff_day.isoformat(),))
         return result
 

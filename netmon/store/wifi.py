@@ -15,14 +15,15 @@ a resident (MAC, user name, IP) is ever written.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from collectors.observations import AccessPoint, WlcResult
 from netmon.privacy import PrivacyError, Pseudonymizer, realm_of
-from netmon.store.db import Database
+from netmon.store.db import Database, marks
 from netmon.store.rows import DeviceRow
 
 
@@ -77,15 +78,135 @@ def record(
     counts = Counter((c.ap_mac, c.ssid) for c in result.clients)
     if not result.clients:  # no client table: the controller's per-SSID counters, not tied to an AP
         counts = Counter({("", w.ssid): w.clients for w in result.wlans if w.clients})
-    # A marker row per poll: a poll with no clients at all must read as zero, not as the last non-zero poll.
-    counts[("", "")] = 0
-    conn.executemany(
-        "INSERT INTO wifi_samples (ts, controller_id, ap_mac, ssid, clients) VALUES (?, ?, ?, ?, ?)",
-        [(at, controller_id, ap, ssid, n) for (ap, ssid), n in sorted(counts.items())],
-    )
+    record_counts(conn, controller_id, at, counts)
     if pseudonyms is None:
         return {"opened": 0, "extended": 0, "closed": 0}
     return _sessions(conn, controller_id, at, result, pseudonyms, settings, sites)
+
+
+# A full poll (every count, changed or not) at least this often: a reader of any window starts at most this far
+# back, and retention can cut anywhere.
+FULL_EVERY = 3600.0
+
+
+def name_ids(conn: sqlite3.Connection, values) -> dict[str, int]:
+    """The ids of these strings in ``names``, added if new."""
+    values = sorted(set(values))
+    conn.executemany("INSERT OR IGNORE INTO names (value) VALUES (?)", [(v,) for v in values])
+    ids: dict[str, int] = {}
+    for k in range(0, len(values), 500):
+        chunk = values[k : k + 500]
+        ids.update(conn.execute(f"SELECT value, id FROM names WHERE value IN ({marks(chunk)})", chunk).fetchall())
+    return ids
+
+
+def record_counts(conn: sqlite3.Connection, controller_id: int, at: float, counts: dict[tuple[str, str], int]) -> None:
+    """One poll's clients per (AP MAC, SSID): a wifi_polls row, and a wifi_counts row for each count that is not
+    what the controller's previous poll left (0 for one gone), or for every count at a full poll."""
+    ids = name_ids(conn, {v for key in counts for v in key})
+    now = {(ids[ap], ids[ssid]): n for (ap, ssid), n in counts.items() if n}
+    before = {
+        (a, s): n
+        for a, s, n in conn.execute(
+            "SELECT ap_id, ssid_id, clients FROM wifi_current WHERE controller_id = ?", (controller_id,)
+        )
+    }
+    last_full = conn.execute(
+        "SELECT ts FROM wifi_polls WHERE controller_id = ? AND ts <= ? AND full = 1 ORDER BY ts DESC LIMIT 1",
+        (controller_id, at),
+    ).fetchone()
+    full = last_full is None or at - last_full[0] >= FULL_EVERY
+    changed = {k: n for k, n in now.items() if before.get(k) != n}
+    gone = [k for k in before if k not in now]
+    rows = now if full else {**changed, **dict.fromkeys(gone, 0)}
+    poll = conn.execute(
+        "INSERT INTO wifi_polls (controller_id, ts, full) VALUES (?, ?, ?)", (controller_id, at, int(full))
+    ).lastrowid
+    conn.executemany(
+        "INSERT INTO wifi_counts (poll_id, ap_id, ssid_id, clients) VALUES (?, ?, ?, ?)",
+        [(poll, a, s, n) for (a, s), n in sorted(rows.items())],
+    )
+    conn.executemany(
+        "DELETE FROM wifi_current WHERE controller_id = ? AND ap_id = ? AND ssid_id = ?",
+        [(controller_id, a, s) for a, s in gone],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO wifi_current (controller_id, ap_id, ssid_id, clients) VALUES (?, ?, ?, ?)",
+        [(controller_id, a, s, n) for (a, s), n in changed.items()],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PollCounts:
+    """One controller poll and its clients per (AP MAC, SSID), as the controller reported them (no zeros)."""
+
+    controller_id: int
+    ts: float
+    counts: dict[tuple[str, str], int]
+
+
+def poll_counts(conn: sqlite3.Connection, lo: float, hi: float) -> Iterator[PollCounts]:
+    """Every controller poll in [lo, hi), per controller in time order, each with the counts it held: the last
+    full poll at or before ``lo`` and the changes since, replayed."""
+    names = {}
+    for (cid,) in conn.execute(
+        "SELECT DISTINCT controller_id FROM wifi_polls WHERE ts >= ? AND ts < ? ORDER BY controller_id", (lo, hi)
+    ).fetchall():
+        start = conn.execute(
+            "SELECT ts FROM wifi_polls WHERE controller_id = ? AND ts <= ? AND full = 1 ORDER BY ts DESC LIMIT 1",
+            (cid, lo),
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT p.id, p.ts, p.full, c.ap_id, c.ssid_id, c.clients FROM wifi_polls p "
+            "LEFT JOIN wifi_counts c ON c.poll_id = p.id WHERE p.controller_id = ? AND p.ts >= ? AND p.ts < ? "
+            "ORDER BY p.ts, p.id",
+            (cid, start[0] if start else float("-inf"), hi),
+        ).fetchall()
+        missing = {r[k] for r in rows for k in (3, 4) if r[k] is not None and r[k] not in names}
+        for k in range(0, len(missing), 500):
+            chunk = sorted(missing)[k : k + 500]
+            names.update(conn.execute(f"SELECT id, value FROM names WHERE id IN ({marks(chunk)})", chunk).fetchall())
+        state: dict[tuple[str, str], int] = {}
+        for i, r in enumerate(rows):
+            poll_id, ts, full, ap, ssid, n = r
+            first = i == 0 or rows[i - 1][0] != poll_id
+            if first and full:
+                state = {}
+            if ap is not None:
+                key = (names[ap], names[ssid])
+                if n:
+                    state[key] = n
+                else:
+                    state.pop(key, None)
+            if ts >= lo and (i + 1 == len(rows) or rows[i + 1][0] != poll_id):
+                yield PollCounts(cid, ts, dict(state))
+
+
+def prune_counts(conn: sqlite3.Connection, cutoff: float) -> int:
+    """Delete the polls before ``cutoff`` and their counts (how many counts); each controller's first poll kept
+    first becomes a full one, holding what the deleted ones left it."""
+    for cid, ts in conn.execute(
+        "SELECT controller_id, min(ts) FROM wifi_polls WHERE ts >= ? GROUP BY controller_id", (cutoff,)
+    ).fetchall():
+        poll_id, full = conn.execute(
+            "SELECT id, full FROM wifi_polls WHERE controller_id = ? AND ts = ? ORDER BY id LIMIT 1", (cid, ts)
+        ).fetchone()
+        if full:
+            continue
+        held = next(p for p in poll_counts(conn, ts, math.nextafter(ts, math.inf)) if p.controller_id == cid)
+        ids = name_ids(conn, {v for key in held.counts for v in key})
+        conn.execute("DELETE FROM wifi_counts WHERE poll_id = ?", (poll_id,))
+        conn.executemany(
+            "INSERT INTO wifi_counts (poll_id, ap_id, ssid_id, clients) VALUES (?, ?, ?, ?)",
+            [(poll_id, ids[ap], ids[ssid], n) for (ap, ssid), n in sorted(held.counts.items())],
+        )
+        conn.execute("UPDATE wifi_polls SET full = 1 WHERE id = ?", (poll_id,))
+    n = conn.execute(
+        "SELECT count(*) FROM wifi_counts c JOIN wifi_polls p ON p.id = c.poll_id WHERE p.ts < ?", (cutoff,)
+    ).fetchone()[0]
+    conn.execute("DELETE FROM wifi_counts WHERE poll_id IN (SELECT id FROM wifi_polls WHERE ts < ?)", (cutoff,))
+    conn.execute("DELETE FROM wifi_polls WHERE ts < ?", (cutoff,))
+    return n
 
 
 def _sessions(conn, controller_id, at, result, pseudonyms, settings, sites) -> dict[str, int]:
@@ -198,15 +319,16 @@ class WifiStore(Database):
 
     def latest_wifi_samples(self) -> list[dict]:
         """Each controller's last poll: clients per AP and SSID, with the AP's site."""
+        # wifi_current is the latest poll's counts; a controller whose polls retention removed shows none.
         return [
             dict(r)
             for r in self.conn.execute(
-                "SELECT w.ap_mac, w.ssid, w.clients, d.hostname AS controller, a.name AS ap, s.name AS site "
-                "FROM wifi_samples w JOIN devices d ON d.id = w.controller_id "
-                "LEFT JOIN access_points a ON a.controller_id = w.controller_id AND a.mac = w.ap_mac "
+                "SELECT m.value AS ap_mac, n.value AS ssid, w.clients, d.hostname AS controller, a.name AS ap, "
+                "s.name AS site FROM wifi_current w JOIN devices d ON d.id = w.controller_id "
+                "JOIN names m ON m.id = w.ap_id JOIN names n ON n.id = w.ssid_id "
+                "LEFT JOIN access_points a ON a.controller_id = w.controller_id AND a.mac = m.value "
                 "LEFT JOIN sites s ON s.id = a.site_id "
-                "WHERE w.ts = (SELECT max(ts) FROM wifi_samples x WHERE x.controller_id = w.controller_id) "
-                "AND w.ssid != ''"
+                "WHERE n.value != '' AND EXISTS (SELECT 1 FROM wifi_polls p WHERE p.controller_id = w.controller_id)"
             )
         ]
 
