@@ -7,10 +7,9 @@ import asyncio
 import dataclasses
 
 import pytest
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporters.prometheus import registry
+from exporters.prometheus import exposition
 from netmon import app, cli
 from netmon import config as config_mod
 from netmon import secrets as secrets_mod
@@ -53,7 +52,7 @@ def test_shard_0_of_2_polls_only_its_half_of_the_lab(lab, tmp_path):
     assert {h: up for h, up in states.items() if h in mine} == dict.fromkeys(mine, 1)
     assert {h: up for h, up in states.items() if h not in mine} == dict.fromkeys(everyone - mine)  # never polled
 
-    text = generate_latest(registry(cfg.db, process_metrics=False, config=cfg)).decode()
+    text = exposition(cfg.db, process_metrics=False, config=cfg)
     named = {
         (family.name, sample.labels["device"])
         for family in text_string_to_metric_families(text)
