@@ -106,11 +106,6 @@ def _number(value) -> str:
     return _COMMON.get(value) or floatToGoString(value)
 
 
-def label_text(names: Iterable[str], values: Iterable) -> str:
-    """Labels sorted by name, as prometheus-client writes them (so the text is the same as before)."""
-    return ",".join(f'{n}="{_escape(str(v))}"' for n, v in sorted(zip(names, values, strict=True)))
-
-
 class Family:
     """One metric family rendered straight to text; ``add_metric`` as prometheus-client's families have it."""
 

@@ -42,11 +42,10 @@ from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import bcrypt
-import yaml
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from netmon.config import ConfigError
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.files import FileProblem, read_settings
 from netmon.limits import LogLimiter
 
 PATHS = ("/metrics", "/-/healthy")
@@ -98,13 +97,9 @@ def load(path: str | Path) -> WebConfig:
     """The web configuration file; :class:`ConfigError` naming the file and what is wrong (never a hash)."""
     path = Path(path)
     try:
-        text = read_text(path, MAX_SETTINGS_BYTES)
-        doc = load_yaml(text) or {}
+        doc = read_settings(path)
     except FileProblem as exc:
         raise ConfigError(exc.where(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: bad YAML") from None
     if not isinstance(doc, dict) or set(doc) - {"tls_server_config", "basic_auth_users", "http_server_config"}:
         raise ConfigError(f"{path}: expected tls_server_config and/or basic_auth_users (exporter-toolkit format)")
     tls = doc.get("tls_server_config") or {}

@@ -46,11 +46,9 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from collectors.registry import schedule_of
 from inventory.ap_sites import rule_problem
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.files import FileProblem, read_settings
 from netmon.shard import Shard, parse_shard
 from netmon.usage.days import local_zone
 
@@ -252,13 +250,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None, 
     if path:
         path = Path(path)
         try:
-            text = read_text(path, MAX_SETTINGS_BYTES)
-            data = load_yaml(text) or {}
+            data = read_settings(path)
         except FileProblem as exc:
             raise ConfigError(exc.where(path)) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ConfigError(f"{path}:{mark.line + 1 if mark else 1}: bad YAML") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: must be a mapping")
         base = path.parent

@@ -30,6 +30,25 @@ class FileProblem(ValueError):
         return f"{path}:{self.line}: {self}" if self.line is not None else f"{path}: {self}"
 
 
+class YamlProblem(FileProblem):
+    """A file that is not valid YAML: where, never what (the parser's message may quote a secret)."""
+
+    def where(self, path: Path) -> str:
+        return f"{path}:{self.line or 1}: {self}"
+
+
+def read_settings(path: Path, limit: int = MAX_SETTINGS_BYTES):
+    """A small YAML settings file (configuration, secrets, web configuration), bounded like every file netmon
+    reads; ``{}`` when empty. :class:`FileProblem` when it cannot be read, :class:`YamlProblem` when it is not
+    YAML."""
+    text = read_text(path, limit)
+    try:
+        return load_yaml(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise YamlProblem("bad YAML", mark.line + 1 if mark else None) from None
+
+
 def read_text(path: Path, limit: int) -> str:
     """The file's text, refusing anything that is not a regular file under ``limit`` bytes, or not UTF-8."""
     try:

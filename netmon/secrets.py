@@ -36,10 +36,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from collectors.credentials import Nas, SnmpCredentials, SnmpV2cCredentials, SnmpV3Credentials, SshCredentials
-from netmon.files import MAX_SETTINGS_BYTES, FileProblem, load_yaml, read_text
+from netmon.files import FileProblem, YamlProblem, read_settings
 from netmon.privacy import PrivacyError, Pseudonymizer
 
 
@@ -74,15 +72,12 @@ def load(path: str | Path | None, environ: dict[str, str] | None = None) -> Secr
         raise SecretsError(f"{path}: secrets file does not exist")
     check_private(path)
     try:
-        text = read_text(path, MAX_SETTINGS_BYTES)
-        doc = load_yaml(text) or {}
+        doc = read_settings(path)
+    except YamlProblem as exc:
+        # Only the position: the parser's own message can quote the offending line, which may hold a secret.
+        raise SecretsError(f"{path}: bad YAML at {f'line {exc.line}' if exc.line else 'somewhere'}") from None
     except FileProblem as exc:
         raise SecretsError(exc.where(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # The YAML error text can quote the offending line, which may hold a secret: only give the position.
-        where = f"line {mark.line + 1}" if mark else "somewhere"
-        raise SecretsError(f"{path}: bad YAML at {where}") from None
     if not isinstance(doc, dict):
         raise SecretsError(f"{path}: must be a mapping with 'snmp' and/or 'ssh'")
     for section in ("snmp", "ssh", "radius"):
