@@ -28,7 +28,9 @@ def test_bench_city_smoke():
     assert n["gzip_served"] and n["gzip_bytes"] < n["scrape_bytes"]
     assert n["collector_errors"] == {} and n["deadline_misses"] == 0
     assert r["snmp_exporter"]["varbinds_per_cycle"] > 0 and r["snmp_exporter"]["errors"] == 0
-    assert r["ratio_cpu_per_cycle"] > 0
+    # A 3-site walk can cost snmp_exporter less than one clock tick (10 ms) of CPU: then there is no ratio.
+    exporter_cpu = r["snmp_exporter"]["cpu_s_per_cycle"]
+    assert (r["ratio_cpu_per_cycle"] > 0) if exporter_cpu > 0 else r["ratio_cpu_per_cycle"] is None
 
 
 def test_bench_poll_smoke():
